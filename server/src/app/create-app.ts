@@ -1,0 +1,171 @@
+/**
+ * Builds the express application: security headers, request ids and logs, JSON parsing with
+ * limits, the /api/v1 route table, OpenAPI and its browser, the built client, and the one
+ * error handler that turns every failure into application/problem+json.
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import swaggerUi from 'swagger-ui-express';
+import type { Config } from '../config/config';
+import type { Clock } from '../platform/clock';
+import { sql, type Db } from '../platform/db';
+import type { Logger } from '../platform/logger';
+import { migrationsApplied } from '../platform/migrate';
+import { AuditService, auditRoutes } from '../capabilities/audit';
+import { IdentityService, identityRoutes, TokenService } from '../capabilities/identity';
+import { buildOpenApi } from './openapi';
+import { HttpProblem, sendProblem } from './problem';
+import { mountRoutes, type RouteSpec } from './route';
+
+export const API_VERSION = '0.1.0';
+const JSON_BODY_LIMIT = '100kb';
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{8,64}$/;
+
+export interface AppDeps {
+  config: Readonly<Config>;
+  db: Db;
+  logger: Logger;
+  clock: Clock;
+}
+
+export interface AppState {
+  shuttingDown: boolean;
+}
+
+export interface Services {
+  audit: AuditService;
+  tokens: TokenService;
+  identity: IdentityService;
+}
+
+export function createServices(deps: AppDeps): Services {
+  const audit = new AuditService(deps.db, deps.clock);
+  const tokens = new TokenService(deps.config);
+  const identity = new IdentityService(deps.db, deps.config, deps.clock, tokens, audit);
+  return { audit, tokens, identity };
+}
+
+function healthRoutes(deps: AppDeps, state: AppState): RouteSpec[] {
+  return [
+    {
+      method: 'get', path: '/health', tag: 'health', auth: 'public', summary: 'Liveness: the process answers',
+      responses: { 200: { description: 'Alive' } },
+      handler: async () => ({ status: 'ok' }),
+    },
+    {
+      method: 'get', path: '/ready', tag: 'health', auth: 'public',
+      summary: 'Readiness: database reachable, migrations applied, not shutting down',
+      responses: { 200: { description: 'Ready' }, 503: { description: 'Not ready' } },
+      handler: async () => {
+        if (state.shuttingDown) throw new HttpProblem('NOT_READY', 'Shutting down');
+        try {
+          await deps.db.query(sql`SELECT 1`);
+          if (!(await migrationsApplied(deps.db))) throw new Error('migrations pending');
+        } catch (err) {
+          throw new HttpProblem('NOT_READY', (err as Error).message);
+        }
+        return { status: 'ready', database: deps.db.kind };
+      },
+    },
+  ];
+}
+
+function bearerAuthenticator(tokens: TokenService, clock: Clock) {
+  return (req: Request) => {
+    const header = req.headers.authorization;
+    if (!header) throw new HttpProblem('UNAUTHENTICATED');
+    const match = /^Bearer ([A-Za-z0-9_.-]{10,4096})$/.exec(header);
+    if (!match) throw new HttpProblem('TOKEN_INVALID', 'Expected "Authorization: Bearer <token>"');
+    return tokens.verify(match[1] as string, Math.floor(clock.now().getTime() / 1000));
+  };
+}
+
+/** Maps body-parser failures and everything unexpected to problems; never leaks a stack. */
+function problemHandler(logger: Logger) {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    if (res.headersSent) return;
+    if (err instanceof HttpProblem) return sendProblem(res, err, req.originalUrl);
+    const e = err as { type?: string; status?: number; message?: string };
+    if (e.type === 'entity.parse.failed') return sendProblem(res, new HttpProblem('MALFORMED_JSON', e.message), req.originalUrl);
+    if (e.type === 'entity.too.large') return sendProblem(res, new HttpProblem('PAYLOAD_TOO_LARGE', `The limit is ${JSON_BODY_LIMIT}`));
+    if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') {
+      return sendProblem(res, new HttpProblem('UNSUPPORTED_MEDIA_TYPE', e.message));
+    }
+    if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+      return sendProblem(res, new HttpProblem('MALFORMED_JSON', e.message));
+    }
+    (req as Request & { log?: Logger }).log?.error({ err }, 'unhandled error');
+    if (!(req as Request & { log?: Logger }).log) logger.error({ err }, 'unhandled error');
+    sendProblem(res, new HttpProblem('INTERNAL_ERROR', 'The error was logged; quote the request id'), req.originalUrl);
+  };
+}
+
+/** Mutating requests with a body must say it is JSON (multipart routes opt out). */
+function requireJson(multipartPaths: RegExp[]) {
+  return (req: Request, _res: Response, next: NextFunction): void => {
+    const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+    if (!hasBody || req.is('application/json')) return next();
+    if (req.is('multipart/form-data') && multipartPaths.some((p) => p.test(req.path))) return next();
+    next(new HttpProblem('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json'));
+  };
+}
+
+export function createApp(deps: AppDeps, services = createServices(deps), state: AppState = { shuttingDown: false }) {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.set('query parser', 'simple');
+
+  app.use(helmet({
+    contentSecurityPolicy: {
+      directives: { 'img-src': ["'self'", 'data:', 'blob:'], 'media-src': ["'self'", 'blob:'] },
+    },
+  }));
+  app.use(pinoHttp({
+    logger: deps.logger,
+    genReqId: (req, res) => {
+      const given = req.headers['x-request-id'];
+      const id = typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
+      res.setHeader('X-Request-Id', id);
+      return id;
+    },
+    customProps: (_req, res) => ({ actorId: (res as Response).locals?.actorId }),
+    serializers: {
+      req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
+  }));
+
+  const specs: RouteSpec[] = [
+    ...healthRoutes(deps, state),
+    ...identityRoutes(services.identity),
+    ...auditRoutes(services.audit),
+  ];
+  const openapi = buildOpenApi(specs, API_VERSION);
+
+  const api = express.Router();
+  api.use(requireJson([]));
+  api.use(express.json({ limit: JSON_BODY_LIMIT, strict: true, type: 'application/json' }));
+  api.get('/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
+  mountRoutes(api, specs, bearerAuthenticator(services.tokens, deps.clock));
+  api.use((req, _res, next) => next(new HttpProblem('NOT_FOUND', `No route ${req.method} ${req.baseUrl}${req.path}`)));
+  app.use('/api/v1', api);
+
+  app.use('/api/docs', helmet({ contentSecurityPolicy: false }), swaggerUi.serve, swaggerUi.setup(openapi));
+  app.use('/api', (req, _res, next) => next(new HttpProblem('NOT_FOUND', `No route ${req.method} ${req.originalUrl}`)));
+
+  const indexHtml = path.join(deps.config.clientDist, 'index.html');
+  if (existsSync(indexHtml)) {
+    app.use(express.static(deps.config.clientDist, { index: false, maxAge: '1h' }));
+    app.get(/^\/(?!api\/).*/, (_req, res) => res.sendFile(indexHtml));
+  }
+  app.use((req, _res, next) => next(new HttpProblem('NOT_FOUND', `No route ${req.method} ${req.path}`)));
+  app.use(problemHandler(deps.logger));
+  return { app, services, state, openapi };
+}
