@@ -164,6 +164,7 @@ async function launchBrowser(baseUrl) {
 }
 
 async function screenshot(page, name) {
+  await page.mouse.move(0, 0); // no hover highlight left on whatever the last click hit
   const file = path.join(ARTIFACTS_DIR, name);
   await page.screenshot({ path: file, fullPage: true });
   await copyFile(file, path.join(SCREENSHOTS_DIR, name));

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
+import type { FieldError } from '@hqt/shared';
 import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
 import type { Config } from '../config/config';
@@ -104,6 +105,30 @@ function problemHandler(logger: Logger) {
   };
 }
 
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+const JSON_DEPTH_MAX = 32;
+
+/** Walks a parsed body for prototype-pollution keys and absurd nesting. */
+function hostileKeyErrors(value: unknown, pathSoFar: string, depth: number, out: FieldError[]): void {
+  if (out.length >= 20 || value === null || typeof value !== 'object') return;
+  if (depth > JSON_DEPTH_MAX) {
+    out.push({ field: pathSoFar, message: `nesting deeper than ${JSON_DEPTH_MAX} levels`, type: 'object.depth' });
+    return;
+  }
+  for (const key of Object.keys(value)) {
+    const field = `${pathSoFar}.${key}`;
+    if (FORBIDDEN_KEYS.has(key)) out.push({ field, message: `${key} is not allowed`, type: 'object.forbiddenKey' });
+    else hostileKeyErrors((value as Record<string, unknown>)[key], field, depth + 1, out);
+  }
+}
+
+function refuseHostileKeys(req: Request, _res: Response, next: NextFunction): void {
+  const errors: FieldError[] = [];
+  hostileKeyErrors(req.body, 'body', 0, errors);
+  if (errors.length > 0) return next(new HttpProblem('VALIDATION_FAILED', 'The body has forbidden keys', { errors }));
+  next();
+}
+
 /** Mutating requests with a body must say it is JSON (multipart routes opt out). */
 function requireJson(multipartPaths: RegExp[]) {
   return (req: Request, _res: Response, next: NextFunction): void => {
@@ -150,6 +175,7 @@ export function createApp(deps: AppDeps, services = createServices(deps), state:
   const api = express.Router();
   api.use(requireJson([]));
   api.use(express.json({ limit: JSON_BODY_LIMIT, strict: true, type: 'application/json' }));
+  api.use(refuseHostileKeys);
   api.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });

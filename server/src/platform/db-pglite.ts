@@ -25,6 +25,9 @@ export async function createPgliteDb(options: PgliteDbOptions): Promise<PgliteDb
     parsers: { 20: parseInt8 },
   });
   const orm = drizzle({ client: pglite });
+  // PGlite is one session: a statement issued while another caller's transaction is open
+  // would run inside it. Everything outside a transaction queues behind one mutex.
+  const exclusive = createMutex();
   const conn: Connection = {
     exec: async (script) => {
       await pglite.exec(script);
@@ -34,10 +37,20 @@ export async function createPgliteDb(options: PgliteDbOptions): Promise<PgliteDb
   return {
     kind: 'pglite',
     pglite,
-    query: <T>(statement: SQL) => runQuery<T>(orm, statement),
-    transaction: (fn) => orm.transaction((tx) => fn(queryableOf(tx))),
+    query: <T>(statement: SQL) => exclusive(() => runQuery<T>(orm, statement)),
+    transaction: (fn) => exclusive(() => orm.transaction((tx) => fn(queryableOf(tx)))),
     // One process owns PGlite (see datadir-lock), so the single connection is the dedicated one.
-    withConnection: (fn) => fn(conn),
+    withConnection: (fn) => exclusive(() => fn(conn)),
     close: () => pglite.close(),
+  };
+}
+
+/** A FIFO mutex: each call runs after the previous one settles. */
+function createMutex(): <T>(fn: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = tail.then(fn, fn);
+    tail = run.catch(() => undefined);
+    return run;
   };
 }

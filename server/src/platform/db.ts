@@ -67,7 +67,15 @@ interface Executor {
 }
 
 export async function runQuery<T>(executor: Executor, statement: SQL): Promise<T[]> {
-  const result = (await executor.execute(statement)) as { rows: unknown[] };
+  let result: { rows: unknown[] };
+  try {
+    result = (await executor.execute(statement)) as { rows: unknown[] };
+  } catch (err) {
+    // drizzle wraps the driver's error ("Failed query: …"); the driver's own carries the
+    // SQLSTATE code and constraint name that callers map to problems.
+    const cause = (err as { cause?: unknown }).cause;
+    throw cause instanceof Error ? cause : err;
+  }
   return normaliseRows<T>(result.rows);
 }
 

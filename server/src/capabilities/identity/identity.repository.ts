@@ -176,3 +176,26 @@ export async function recordFailure(
 export async function clearFailures(tx: Queryable, loginKey: string): Promise<void> {
   await tx.query(sql`DELETE FROM login_throttle WHERE login_key = ${loginKey}`);
 }
+
+export interface OrgRow {
+  id: string;
+  type: OrgType;
+  name_zh: string;
+  name_en: string | null;
+  uscc: string | null;
+  district: string | null;
+  status: string;
+  founded_on: string | null;
+  headcount: number | null;
+  tags: string[];
+  industry_codes: string[];
+  categories: string[];
+}
+
+export async function findOrg(q: Queryable, orgId: string): Promise<OrgRow | null> {
+  const rows = await q.query<OrgRow>(sql`
+    SELECT id, type, name_zh, name_en, uscc, district, status, founded_on::text AS founded_on, headcount, tags,
+           industry_codes, categories
+    FROM organisations WHERE id = ${orgId}`);
+  return rows[0] ?? null;
+}

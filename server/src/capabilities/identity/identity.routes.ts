@@ -57,6 +57,12 @@ export function identityRoutes(identity: IdentityService): RouteSpec[] {
       handler: ({ actor }) => identity.me(actor!),
     },
     {
+      method: 'get', path: '/orgs/:id', tag: 'organisations', auth: 'user',
+      summary: "An organisation's profile (own organisation, or any for the platform admin)",
+      params: idParams, responses: { 200: { description: 'The organisation' }, 404: { description: 'Not found or not yours' } },
+      handler: ({ actor, params }) => identity.getOrg(actor!, params.id),
+    },
+    {
       method: 'post', path: '/orgs/:id/members', tag: 'organisations', auth: ['platform_admin', 'merchant_admin'],
       summary: 'Add a staff member with a role to an organisation (audited role change)',
       params: idParams, body: addMemberBody,

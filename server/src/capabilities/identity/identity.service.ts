@@ -47,6 +47,21 @@ export interface ConsumerRegistration {
   residenceDistrict?: string;
 }
 
+export interface OrgProfile {
+  id: string;
+  type: string;
+  nameZh: string;
+  nameEn: string | null;
+  uscc: string | null;
+  district: string | null;
+  status: string;
+  foundedOn: string | null;
+  headcount: number | null;
+  tags: string[];
+  industryCodes: string[];
+  categories: string[];
+}
+
 export interface Registered {
   userId: string;
   orgId: string | null;
@@ -250,6 +265,18 @@ export class IdentityService {
       memberships: memberships.map((m) => ({
         orgId: m.org_id, orgType: m.org_type, orgNameZh: m.name_zh, orgNameEn: m.name_en, role: m.role,
       })),
+    };
+  }
+
+  /** An organisation's profile: visible to its own members and the platform admin, else 404. */
+  async getOrg(actor: Actor, orgId: string): Promise<OrgProfile> {
+    const visible = actor.memberships.some((m) => m.role === 'platform_admin' || m.orgId === orgId);
+    const org = visible ? await repo.findOrg(this.db, orgId) : null;
+    if (!org) throw new HttpProblem('NOT_FOUND', 'No such organisation');
+    return {
+      id: org.id, type: org.type, nameZh: org.name_zh, nameEn: org.name_en, uscc: org.uscc, district: org.district,
+      status: org.status, foundedOn: org.founded_on, headcount: org.headcount, tags: org.tags,
+      industryCodes: org.industry_codes, categories: org.categories,
     };
   }
 
