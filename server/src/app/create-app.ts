@@ -18,6 +18,8 @@ import type { Logger } from '../platform/logger';
 import { migrationsApplied } from '../platform/migrate';
 import { AuditService, auditRoutes } from '../capabilities/audit';
 import { IdentityService, identityRoutes, TokenService } from '../capabilities/identity';
+import { PoolsService, poolsRoutes } from '../capabilities/pools';
+import { VouchersService, vouchersRoutes } from '../capabilities/vouchers';
 import { buildOpenApi } from './openapi';
 import { HttpProblem, sendProblem } from './problem';
 import { mountRoutes, type RouteSpec } from './route';
@@ -41,13 +43,17 @@ export interface Services {
   audit: AuditService;
   tokens: TokenService;
   identity: IdentityService;
+  pools: PoolsService;
+  vouchers: VouchersService;
 }
 
 export function createServices(deps: AppDeps): Services {
   const audit = new AuditService(deps.db, deps.clock);
   const tokens = new TokenService(deps.config);
   const identity = new IdentityService(deps.db, deps.config, deps.clock, tokens, audit);
-  return { audit, tokens, identity };
+  const pools = new PoolsService(deps.db, deps.clock, audit);
+  const vouchers = new VouchersService(deps.db, deps.clock, audit, pools, deps.config.qrSecret);
+  return { audit, tokens, identity, pools, vouchers };
 }
 
 function healthRoutes(deps: AppDeps, state: AppState): RouteSpec[] {
@@ -169,6 +175,8 @@ export function createApp(deps: AppDeps, services = createServices(deps), state:
     ...healthRoutes(deps, state),
     ...identityRoutes(services.identity),
     ...auditRoutes(services.audit),
+    ...poolsRoutes(services.pools),
+    ...vouchersRoutes(services.vouchers),
   ];
   const openapi = buildOpenApi(specs, API_VERSION);
 

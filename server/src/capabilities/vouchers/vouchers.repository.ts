@@ -1,0 +1,114 @@
+/** SQL of vouchers and the holder limit counters. */
+import type { MerchantScope } from '@hqt/shared';
+import { sql, type Queryable, type SQL } from '../../platform/db';
+
+export interface VoucherRow {
+  id: string; code: string; pool_id: string; issuer_id: string; holder_kind: 'enterprise' | 'consumer'; holder_id: string;
+  amount_fen: number; balance_fen: number; held_fen: number; provider_id: string | null; valid_from: string; valid_until: string;
+  status: 'pending_confirmation' | 'active' | 'redeemed' | 'expired' | 'revoked'; source: string; source_ref: string | null;
+  revoke_reason: string | null; issued_at: string; updated_at: string;
+}
+
+export interface VoucherWithPool extends VoucherRow {
+  pool_name_zh: string; pool_name_en: string | null; kind: string; value_type: 'fixed' | 'ratio' | 'balance';
+  pool_amount_fen: number; min_spend_fen: number; ratio_bp: number | null; merchant_scope: MerchantScope;
+  banned_categories: string[]; redemption_mode: 'direct' | 'confirm';
+}
+
+export interface NewVoucher {
+  id: string; code: string; poolId: string; issuerId: string; holderKind: 'enterprise' | 'consumer'; holderId: string;
+  amountFen: number; providerId: string | null; validFrom: Date; validUntil: Date;
+  status: 'active' | 'pending_confirmation'; source: 'claim' | 'lottery' | 'application' | 'grant'; sourceRef: string | null;
+}
+
+export async function insertVouchers(tx: Queryable, vs: NewVoucher[], at: Date): Promise<VoucherRow[]> {
+  const values = vs.map((v) => sql`(${v.id}::uuid, ${v.code}, ${v.poolId}::uuid, ${v.issuerId}::uuid, ${v.holderKind}, ${v.holderId}::uuid,
+    ${v.amountFen}::bigint, ${v.amountFen}::bigint, ${v.providerId}::uuid, ${v.validFrom.toISOString()}::timestamptz,
+    ${v.validUntil.toISOString()}::timestamptz, ${v.status}, ${v.source}, ${v.sourceRef}, ${at.toISOString()}::timestamptz,
+    ${at.toISOString()}::timestamptz)`);
+  return tx.query<VoucherRow>(sql`
+    INSERT INTO vouchers (id, code, pool_id, issuer_id, holder_kind, holder_id, amount_fen, balance_fen, provider_id,
+      valid_from, valid_until, status, source, source_ref, issued_at, updated_at)
+    VALUES ${sql.join(values, sql`, `)} RETURNING *`);
+}
+
+/** +1 on the holder's count in this pool, unless that passes the pool's per-holder maximum. */
+export async function bumpPoolCounter(tx: Queryable, poolId: string, holderId: string, max: number): Promise<boolean> {
+  const rows = await tx.query(sql`
+    INSERT INTO holder_pool_counters AS c (pool_id, holder_id, claimed, max_claims) VALUES (${poolId}, ${holderId}, 1, ${max})
+    ON CONFLICT (pool_id, holder_id) DO UPDATE SET claimed = c.claimed + 1
+    WHERE c.claimed < c.max_claims RETURNING claimed`);
+  return rows.length === 1;
+}
+
+export async function bumpDailyCounter(tx: Queryable, poolId: string, holderId: string, day: string, max: number): Promise<boolean> {
+  const rows = await tx.query(sql`
+    INSERT INTO holder_daily_counters AS c (pool_id, holder_id, day, claimed, max_claims)
+    VALUES (${poolId}, ${holderId}, ${day}::date, 1, ${max})
+    ON CONFLICT (pool_id, holder_id, day) DO UPDATE SET claimed = c.claimed + 1
+    WHERE c.claimed < c.max_claims RETURNING claimed`);
+  return rows.length === 1;
+}
+
+/** Adds to the holder's annual use of this issuer's vouchers of this kind, unless that passes the cap. */
+export async function addAnnualUse(
+  tx: Queryable, issuerId: string, kind: string, holderId: string, year: number, amountFen: number, capFen: number,
+): Promise<boolean> {
+  if (amountFen > capFen) return false;
+  const rows = await tx.query(sql`
+    INSERT INTO holder_annual_usage AS u (issuer_id, kind, holder_id, year, used_fen)
+    VALUES (${issuerId}, ${kind}, ${holderId}, ${year}, ${amountFen})
+    ON CONFLICT (issuer_id, kind, holder_id, year) DO UPDATE SET used_fen = u.used_fen + ${amountFen}
+    WHERE u.used_fen + ${amountFen} <= ${capFen} RETURNING used_fen`);
+  return rows.length === 1;
+}
+
+export async function annualUse(q: Queryable, issuerId: string, kind: string, holderId: string, year: number): Promise<number> {
+  const rows = await q.query<{ used_fen: number }>(sql`SELECT used_fen FROM holder_annual_usage
+    WHERE issuer_id = ${issuerId} AND kind = ${kind} AND holder_id = ${holderId} AND year = ${year}`);
+  return rows[0]?.used_fen ?? 0;
+}
+
+const WITH_POOL = sql`SELECT v.*, p.name_zh AS pool_name_zh, p.name_en AS pool_name_en, p.kind, p.value_type,
+  p.amount_fen AS pool_amount_fen, p.min_spend_fen, p.ratio_bp, p.merchant_scope, p.banned_categories, p.redemption_mode
+  FROM vouchers v JOIN pools p ON p.id = v.pool_id`;
+
+export async function findWithPool(q: Queryable, id: string): Promise<VoucherWithPool | null> {
+  const rows = await q.query<VoucherWithPool>(sql`${WITH_POOL} WHERE v.id = ${id}`);
+  return rows[0] ?? null;
+}
+
+export async function findByCode(q: Queryable, code: string): Promise<VoucherRow | null> {
+  const rows = await q.query<VoucherRow>(sql`SELECT * FROM vouchers WHERE code = ${code}`);
+  return rows[0] ?? null;
+}
+
+export interface VoucherFilter {
+  holderId?: string;
+  issuerIds?: string[] | 'all';
+  poolId?: string;
+  status?: string;
+  beforeIssuedAt?: string;
+  beforeId?: string;
+  limit: number;
+}
+
+export async function list(q: Queryable, f: VoucherFilter): Promise<VoucherWithPool[]> {
+  const where: SQL[] = [sql`TRUE`];
+  if (f.holderId) where.push(sql`v.holder_id = ${f.holderId}`);
+  if (f.issuerIds && f.issuerIds !== 'all') {
+    if (f.issuerIds.length === 0) return [];
+    where.push(sql`v.issuer_id IN (${sql.join(f.issuerIds.map((i) => sql`${i}::uuid`), sql`, `)})`);
+  }
+  if (f.poolId) where.push(sql`v.pool_id = ${f.poolId}`);
+  if (f.status) where.push(sql`v.status = ${f.status}`);
+  if (f.beforeIssuedAt && f.beforeId) where.push(sql`(v.issued_at, v.id) < (${f.beforeIssuedAt}::timestamptz, ${f.beforeId}::uuid)`);
+  return q.query<VoucherWithPool>(sql`${WITH_POOL} WHERE ${sql.join(where, sql` AND `)}
+    ORDER BY v.issued_at DESC, v.id DESC LIMIT ${f.limit}`);
+}
+
+export async function confirmPending(tx: Queryable, id: string, holderId: string, at: Date): Promise<boolean> {
+  const rows = await tx.query(sql`UPDATE vouchers SET status = 'active', updated_at = ${at.toISOString()}
+    WHERE id = ${id} AND holder_id = ${holderId} AND status = 'pending_confirmation' RETURNING id`);
+  return rows.length === 1;
+}
