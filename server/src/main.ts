@@ -41,7 +41,8 @@ async function main(): Promise<void> {
   if (applied.length > 0) logger.info({ applied }, 'migrations applied');
   if (config.seedDemo) await seedDemoIfEmpty(opened.db, config, logger);
 
-  const { app, state } = createApp({ config, db: opened.db, logger, clock: systemClock });
+  const { app, state, services } = createApp({ config, db: opened.db, logger, clock: systemClock });
+  services.jobs.start();
   const server: Server = app.listen(config.port, config.host, () => {
     logger.info({ port: config.port, database: opened.db.kind }, `沪券通 listening on http://localhost:${config.port}`);
   });
@@ -52,6 +53,7 @@ async function main(): Promise<void> {
     stopping = true;
     state.shuttingDown = true;
     logger.info({ signal }, 'shutting down');
+    await services.jobs.stop();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     const timer = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);

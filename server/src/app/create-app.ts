@@ -20,6 +20,9 @@ import { AuditService, auditRoutes } from '../capabilities/audit';
 import { IdentityService, identityRoutes, TokenService } from '../capabilities/identity';
 import { PoolsService, poolsRoutes } from '../capabilities/pools';
 import { VouchersService, vouchersRoutes } from '../capabilities/vouchers';
+import { JobRunner } from '../platform/jobs';
+import { registerJobs } from '../jobs';
+import { jobsRoutes } from '../jobs/jobs.routes';
 import { buildOpenApi } from './openapi';
 import { HttpProblem, sendProblem } from './problem';
 import { mountRoutes, type RouteSpec } from './route';
@@ -45,6 +48,7 @@ export interface Services {
   identity: IdentityService;
   pools: PoolsService;
   vouchers: VouchersService;
+  jobs: JobRunner;
 }
 
 export function createServices(deps: AppDeps): Services {
@@ -53,7 +57,10 @@ export function createServices(deps: AppDeps): Services {
   const identity = new IdentityService(deps.db, deps.config, deps.clock, tokens, audit);
   const pools = new PoolsService(deps.db, deps.clock, audit);
   const vouchers = new VouchersService(deps.db, deps.clock, audit, pools, deps.config.qrSecret);
-  return { audit, tokens, identity, pools, vouchers };
+  const jobs = new JobRunner(deps.db, deps.clock, deps.logger);
+  const services = { audit, tokens, identity, pools, vouchers, jobs };
+  registerJobs(jobs, services);
+  return services;
 }
 
 function healthRoutes(deps: AppDeps, state: AppState): RouteSpec[] {
@@ -177,6 +184,7 @@ export function createApp(deps: AppDeps, services = createServices(deps), state:
     ...auditRoutes(services.audit),
     ...poolsRoutes(services.pools),
     ...vouchersRoutes(services.vouchers),
+    ...jobsRoutes(services.jobs),
   ];
   const openapi = buildOpenApi(specs, API_VERSION);
 
