@@ -88,6 +88,9 @@ export class JobRunner {
     if (this.running.has(name)) return this.record(name, trigger, slot, 'skipped', 0, { reason: 'already running here' }, null);
     this.running.add(name);
     try {
+      // Embedded PGlite is owned by this one process (PID lock), so the guard above suffices;
+      // its single connection could not be held for the lock while the job queries anyway.
+      if (this.db.kind === 'pglite') return await this.execute(job, trigger, slot);
       return await this.db.withConnection(async (conn) => {
         const [lock] = await conn.query<{ ok: boolean }>(sql`SELECT pg_try_advisory_lock(${lockKey(name)}) AS ok`);
         if (!lock?.ok) return this.record(name, trigger, slot, 'skipped', 0, { reason: 'running on another instance' }, null);

@@ -74,7 +74,7 @@ export async function transition(
   tx: Queryable, id: string, from: PoolStatus[], to: PoolStatus, at: Date, extra: SQL = sql``,
 ): Promise<PoolRow | null> {
   const rows = await tx.query<PoolRow>(sql`
-    UPDATE pools SET status = ${to}, updated_at = ${at.toISOString()} ${extra}
+    UPDATE pools SET status = ${to}, version = version + 1, updated_at = ${at.toISOString()} ${extra}
     WHERE id = ${id} AND status IN (${sql.join(from.map((s) => sql`${s}`), sql`, `)})
     RETURNING *`);
   return rows[0] ?? null;
