@@ -56,6 +56,7 @@ export const PROBLEMS = {
   APPLICATION_DECIDED: { status: 409, title: 'This application was already decided' },
   PROVIDER_INVALID: { status: 400, title: 'The provider must be another, approved merchant' },
   ATTACHMENT_INVALID: { status: 400, title: 'Attachments must be PDF, JPG or PNG of at most 10 MB' },
+  CSV_INVALID: { status: 400, title: 'The CSV file is not valid (UTF-8, the documented columns, within the size and row limits)' },
   // vouchers and tokens
   VOUCHER_NOT_ACTIVE: { status: 409, title: 'The voucher is not active' },
   VOUCHER_EXPIRED: { status: 409, title: 'The voucher has expired' },
@@ -71,6 +72,9 @@ export const PROBLEMS = {
   INSUFFICIENT_BALANCE: { status: 409, title: 'The voucher balance is not enough' },
   REVERSAL_WINDOW_CLOSED: { status: 409, title: 'The reversal window has passed' },
   REDEMPTION_STATE_CONFLICT: { status: 409, title: 'The redemption is not in a state that allows this step' },
+  TOKEN_REPLAYED: { status: 409, title: 'This QR code was already used; ask the holder to show a fresh one' },
+  NO_DISCOUNT: { status: 422, title: 'The order earns no discount on this voucher' },
+  B2B_DETAILS_REQUIRED: { status: 400, title: 'A B2B redemption needs contractRef and invoiceNo' },
 } as const;
 
 export type ProblemCode = keyof typeof PROBLEMS;

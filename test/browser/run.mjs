@@ -1,13 +1,24 @@
 #!/usr/bin/env node
 /**
- * Browser smoke test: starts the built server on a free port with a fresh embedded
- * database, drives headless Chromium (Debian's /usr/bin/chromium, never a download)
- * through login → role-aware home → English, and saves screenshots.
+ * Browser journeys: starts the built server on a free port with a fresh embedded
+ * database and drives headless Chromium (Debian's /usr/bin/chromium, never a download):
+ *   1. smoke: login → role-aware home → English;
+ *   2. agency: the manager drafts a consumption pool in the editor (labelled fields), previews
+ *      and submits it, and sees the approve button disabled on its own submission; the
+ *      approver approves it from the approvals queue;
+ *   3. consumer: claims from the wallet at 360 px, sees the dynamic QR (its text equals the
+ *      token Node computes from the voucher key, the QR image decodes to it, it changes with
+ *      the clock step, and the server accepts it when the redemption preview exists), then
+ *      goes offline and the reloaded wallet still shows the voucher and a fresh QR;
+ *   4. enterprise: sees the pools it can get and the reasons for those it cannot, claims a
+ *      first-come pool and finds the static QR in its wallet.
+ * Each journey runs in a fresh browser profile and saves screenshots.
  *
  * Needs `npm run build` first. Run with `npm run test:browser`.
- * Prints `browser: 1 passed, 0 failed` on success; exits non-zero on failure.
+ * Prints `browser: N passed, 0 failed` on success; exits non-zero on failure.
  */
 import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -15,7 +26,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import jsQR from 'jsqr';
 import { chromium } from 'playwright-core';
+import { PNG } from 'pngjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -24,15 +37,21 @@ const CLIENT_INDEX = path.join(ROOT, 'client/dist/index.html');
 const ARTIFACTS_DIR = path.join(ROOT, 'test/artifacts');
 const SCREENSHOTS_DIR = path.join(ROOT, 'docs/screenshots');
 
-const RUN_TIMEOUT_MS = 180_000;
+const RUN_TIMEOUT_MS = 360_000;
 const READY_TIMEOUT_MS = 120_000;
 const READY_POLL_MS = 500;
 const STEP_TIMEOUT_MS = 20_000;
 const KILL_GRACE_MS = 10_000;
 const SERVER_LOG_LINES_MAX = 200;
 const VIEWPORT = { width: 390, height: 844 };
+const DESKTOP = { width: 1280, height: 900 };
+const PHONE = { width: 360, height: 780 };
 
-const DEMO = { login: 'jxw.manager', password: 'hqt-demo-2025' };
+const PASSWORD = 'hqt-demo-2025';
+const DEMO = { login: 'jxw.manager', password: PASSWORD };
+const CONSUMER = '13800138000';
+const QR_STEP_SECONDS = 30;
+const DYNAMIC_MAC_LENGTH = 16;
 
 const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -46,6 +65,8 @@ const CHROMIUM_ARGS = [
 
 /** Everything that must be undone, in reverse order, however the run ends. */
 const cleanups = [];
+/** The pages of the journeys, newest last: a failing journey's last page is saved for diagnosis. */
+const lastPages = [];
 let finished = false;
 
 function log(message) {
@@ -130,7 +151,7 @@ async function waitUntilReady(baseUrl, child, logTail) {
   throw new Error(`server not ready within ${READY_TIMEOUT_MS / 1000} s:\n${logTail.join('\n')}`);
 }
 
-async function launchBrowser(baseUrl) {
+async function launchBrowser(baseUrl, viewport = VIEWPORT) {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
   const profileDir = await mkdtemp(path.join(tmpdir(), 'hqt-browser-profile-'));
   cleanups.push(() => rm(profileDir, { recursive: true, force: true }));
@@ -138,7 +159,7 @@ async function launchBrowser(baseUrl) {
     executablePath: CHROMIUM,
     headless: true,
     args: CHROMIUM_ARGS,
-    viewport: VIEWPORT,
+    viewport,
     locale: 'zh-CN',
     timezoneId: 'Asia/Shanghai',
   });
@@ -155,27 +176,29 @@ async function launchBrowser(baseUrl) {
     return route.abort();
   });
   const page = context.pages()[0] ?? (await context.newPage());
+  lastPages.push(page);
   const pageErrors = [];
   page.on('pageerror', (error) => pageErrors.push(error.message));
   page.on('console', (message) => {
     if (message.type() === 'error') log(`console error: ${message.text()}`);
   });
-  return { page, offOrigin, pageErrors };
+  return { context, page, offOrigin, pageErrors };
 }
 
-async function screenshot(page, name) {
+/** Saves a full-page screenshot to test/artifacts/ and, unless `publish` is false, to docs/screenshots/. */
+async function screenshot(page, name, { publish = true } = {}) {
   await page.mouse.move(0, 0); // no hover highlight left on whatever the last click hit
   const file = path.join(ARTIFACTS_DIR, name);
   await page.screenshot({ path: file, fullPage: true });
-  await copyFile(file, path.join(SCREENSHOTS_DIR, name));
-  log(`screenshot ${path.relative(ROOT, file)} (copied to docs/screenshots/)`);
+  if (publish) await copyFile(file, path.join(SCREENSHOTS_DIR, name));
+  log(`screenshot ${path.relative(ROOT, file)}${publish ? ' (copied to docs/screenshots/)' : ''}`);
 }
 
 function assert(condition, message) {
   if (!condition) throw new Error(`assertion failed: ${message}`);
 }
 
-async function journey(baseUrl) {
+async function smokeJourney(baseUrl) {
   const { page, offOrigin, pageErrors } = await launchBrowser(baseUrl);
 
   await page.goto(`${baseUrl}/`);
@@ -214,6 +237,346 @@ async function journey(baseUrl) {
   assert(pageErrors.length === 0, `no uncaught page errors (saw ${pageErrors.join(' | ')})`);
 }
 
+// ---------------------------------------------------------------- helpers
+
+/** A JSON call to the API from Node (test set-up and independent checks). */
+async function apiCall(baseUrl, method, apiPath, { token, body, headers = {} } = {}) {
+  const response = await fetch(`${baseUrl}/api/v1${apiPath}`, {
+    method,
+    headers: {
+      Accept: 'application/json',
+      ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+      ...(token !== undefined ? { Authorization: `Bearer ${token}` } : {}),
+      ...headers,
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(STEP_TIMEOUT_MS),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text === '' ? null : JSON.parse(text) };
+}
+
+async function apiLogin(baseUrl, login) {
+  const { status, body } = await apiCall(baseUrl, 'POST', '/auth/login', { body: { login, password: PASSWORD } });
+  assert(status === 200, `API login ${login} (got ${status})`);
+  return body.accessToken;
+}
+
+/** The dynamic token exactly as shared/src/vouchers/qr.ts defines it, computed in Node. */
+function nodeDynamicToken(code, keyBase64Url, step) {
+  const mac = createHmac('sha256', Buffer.from(keyBase64Url, 'base64url')).update(`${code}.${step}`).digest('base64url');
+  return `HQT1.D.${code}.${step}.${mac.slice(0, DYNAMIC_MAC_LENGTH)}`;
+}
+
+/** Reads the QR code drawn in an element back to text, as a scanner would. */
+async function decodeQr(locator) {
+  const png = PNG.sync.read(await locator.screenshot());
+  const result = jsQR(new Uint8ClampedArray(png.data.buffer, png.data.byteOffset, png.data.byteLength), png.width, png.height);
+  return result === null ? null : result.data;
+}
+
+async function loginAs(page, baseUrl, login) {
+  await page.goto(`${baseUrl}/login`);
+  await page.getByLabel('账号', { exact: true }).fill(login);
+  await page.getByLabel('密码', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: '登录', exact: true }).click();
+  await page.getByTestId('home-role').waitFor();
+  log(`logged in as ${login}`);
+}
+
+async function logout(page) {
+  await page.getByRole('button', { name: '退出登录' }).click();
+  await page.waitForURL('**/login');
+}
+
+async function checkHygiene({ offOrigin, pageErrors }) {
+  assert(offOrigin.length === 0, `no requests leave the server's origin (saw ${offOrigin.join(', ')})`);
+  assert(pageErrors.length === 0, `no uncaught page errors (saw ${pageErrors.join(' | ')})`);
+}
+
+// ---------------------------------------------------------------- agency console
+
+const POOL_NAME = '黄浦周末餐饮消费券（E2E）';
+
+async function agencyJourney(baseUrl, shared) {
+  const browser = await launchBrowser(baseUrl, DESKTOP);
+  const { page } = browser;
+  await loginAs(page, baseUrl, 'jxw.manager');
+
+  await page.getByRole('navigation', { name: '工作区' }).getByRole('link', { name: '券池' }).click();
+  await page.getByRole('link', { name: '新建券池' }).click();
+  await page.waitForURL('**/pools/new');
+  await page.getByRole('radio', { name: '消费券', exact: true }).check();
+  await page.getByLabel('券池名称（中文）').fill(POOL_NAME);
+  await page.getByLabel('券池名称（英文）').fill('Huangpu weekend dining voucher (E2E)');
+  await page.getByLabel('预算总额').fill('100000');
+  await page.getByRole('radio', { name: '满500减180', exact: true }).check();
+  assert((await page.getByLabel('减免金额').inputValue()) === '180', 'the tier fills the discount');
+  assert((await page.getByLabel('最低消费').inputValue()) === '500', 'the tier fills the minimum spend');
+  await page.getByLabel('发放方式', { exact: true }).selectOption({ label: '先到先得（抢券）' });
+  await page.getByLabel('每人（每家企业）最多张数').fill('2');
+  log('editor filled through its labelled fields (kind preset → tier → first-come)');
+
+  // The shared Joi schema runs before anything is sent: a bad budget is refused in the page.
+  await page.getByLabel('预算总额').fill('12.345');
+  await page.getByRole('button', { name: '预览', exact: true }).click();
+  await page.getByTestId('editor-errors').getByText('预算总额').waitFor();
+  await page.getByLabel('预算总额').fill('100000');
+  await page.getByRole('button', { name: '预览', exact: true }).click();
+
+  const preview = page.getByTestId('pool-preview');
+  await preview.waitFor();
+  const previewText = await preview.innerText();
+  for (const expected of ['满¥500.00减¥180.00', '领取后 30 天内有效', '面向个人消费者', '须完成实名认证', '不得用于：预付卡、团购']) {
+    assert(previewText.includes(expected), `the preview shows "${expected}"`);
+  }
+  log('preview shows the holder card (value, min spend, validity, eligibility) and the merchant scope');
+  await screenshot(page, 'pool-editor.png');
+
+  await page.getByRole('button', { name: '提交审批' }).click();
+  await page.waitForURL(/\/pools\/[0-9a-f-]{36}$/);
+  await page.getByTestId('pool-status').getByText('待审批').waitFor();
+  shared.poolId = page.url().split('/').pop();
+  log(`pool ${shared.poolId} submitted for approval`);
+
+  await page.getByRole('navigation', { name: '工作区' }).getByRole('link', { name: '审批' }).click();
+  const ownItem = page.getByTestId('approval-pool').filter({ hasText: POOL_NAME });
+  await ownItem.waitFor();
+  const ownApprove = ownItem.getByRole('button', { name: `批准 ${POOL_NAME}` });
+  assert(await ownApprove.isDisabled(), "the approve button is disabled on the manager's own submission");
+  const blocker = await ownItem.getByTestId('approve-blocker').innerText();
+  assert(blocker.includes('双人复核'), `the disabled button says why (got "${blocker}")`);
+  assert((await ownItem.getByTestId('submitted-by').innerText()).includes('您本人'), 'the item says who submitted it');
+  log('manager sees the approve button disabled: four eyes');
+
+  await page.getByRole('navigation', { name: '工作区' }).getByRole('link', { name: '商户' }).click();
+  await page.getByLabel('券池', { exact: true }).selectOption({ label: `${POOL_NAME} · 待审批` });
+  await page.getByLabel('搜索商户').fill('本帮');
+  await page.getByRole('checkbox', { name: /静安本帮菜馆/ }).check();
+  await page.getByRole('button', { name: '登记选中的 1 家商户' }).click();
+  await page.getByTestId('enrolled-list').getByText('静安本帮菜馆').waitFor();
+  await screenshot(page, 'merchants.png');
+  log('manager enrolled a catering merchant in the pool');
+  await logout(page);
+
+  await loginAs(page, baseUrl, 'jxw.approver');
+  await page.goto(`${baseUrl}/approvals`);
+  const item = page.getByTestId('approval-pool').filter({ hasText: POOL_NAME });
+  await item.waitFor();
+  assert(!(await item.getByText('您本人').isVisible()), 'for the approver the submitter is someone else');
+  await screenshot(page, 'approvals.png');
+  const approve = item.getByRole('button', { name: `批准 ${POOL_NAME}` });
+  assert(await approve.isEnabled(), 'the approver may approve');
+  await approve.click();
+  await page.getByText('没有待审批的券池。').waitFor();
+  log('approver approved the pool from the queue');
+
+  await page.goto(`${baseUrl}/pools/${shared.poolId}`);
+  await page.getByTestId('pool-status').getByText('进行中').waitFor();
+  await logout(page);
+
+  await loginAs(page, baseUrl, 'jxw.manager');
+  await page.goto(`${baseUrl}/pools/${shared.poolId}`);
+  await page.getByLabel('调整金额').fill('5000');
+  await page.getByLabel('调整理由').fill('周末客流超出预期');
+  await page.getByRole('button', { name: '提交申请' }).click();
+  await page.getByText('已提交预算调整申请（¥5,000.00），等待审批。').waitFor();
+  await page.goto(`${baseUrl}/approvals`);
+  const change = page.getByTestId('approval-budget-change').filter({ hasText: POOL_NAME });
+  await change.waitFor();
+  assert(await change.getByRole('button', { name: '批准' }).isDisabled(), "a manager's own budget change cannot be approved by them");
+  log('manager requested a budget change; its approve button is disabled for them');
+  await logout(page);
+
+  await loginAs(page, baseUrl, 'jxw.auditor');
+  await page.goto(`${baseUrl}/audit`);
+  await page.getByRole('button', { name: '校验哈希链' }).click();
+  const verified = await page.getByTestId('verify-result').innerText();
+  assert(verified.includes('哈希链完整'), `the audit chain verifies (got "${verified}")`);
+  await screenshot(page, 'audit.png');
+  log('auditor verified the audit chain');
+
+  await page.goto(`${baseUrl}/pools`);
+  const card = page.getByTestId('pool-card').filter({ hasText: POOL_NAME });
+  await card.waitFor();
+  const bar = await card.getByTestId('budget-bar').getByRole('img').getAttribute('aria-label');
+  assert(bar.includes('可发放 ¥100,000.00'), `the budget bar shows the funded pool (got "${bar}")`);
+  await screenshot(page, 'pools.png');
+
+  await page.getByRole('button', { name: 'English', exact: true }).click();
+  await page.getByRole('heading', { name: /^Pools/ }).waitFor();
+  await page.setViewportSize(PHONE);
+  await screenshot(page, 'pools-en-360.png', { publish: false });
+  await page.goto(`${baseUrl}/pools/${shared.poolId}`);
+  await page.getByRole('heading', { name: 'Actions' }).waitFor();
+  await screenshot(page, 'pool-detail-en-360.png', { publish: false });
+  await page.getByRole('button', { name: '中文', exact: true }).click();
+  await checkHygiene(browser);
+}
+
+// ---------------------------------------------------------------- consumer wallet
+
+async function consumerJourney(baseUrl, shared) {
+  assert(shared.poolId !== undefined, 'the agency journey created a pool');
+  const browser = await launchBrowser(baseUrl, PHONE);
+  const { context, page } = browser;
+  await loginAs(page, baseUrl, CONSUMER);
+
+  await page.goto(`${baseUrl}/rounds`);
+  const round = page.getByTestId('round').filter({ hasText: POOL_NAME });
+  await round.waitFor();
+  await screenshot(page, 'rounds.png');
+  await round.getByRole('button', { name: `立即领取 ${POOL_NAME}` }).click();
+  await page.waitForURL(/\/my-vouchers\/[0-9a-f-]{36}$/);
+  const voucherId = page.url().split('/').pop();
+  log(`consumer claimed voucher ${voucherId}`);
+
+  const tokenEl = page.getByTestId('qr-token');
+  await page.waitForFunction(() => document.querySelector('[data-testid="qr-token"]')?.textContent?.startsWith('HQT1.D.'));
+  const consumerToken = await apiLogin(baseUrl, CONSUMER);
+  const { body: voucher } = await apiCall(baseUrl, 'GET', `/vouchers/${voucherId}`, { token: consumerToken });
+  assert(typeof voucher.qr.key === 'string', 'the holder receives the voucher key');
+
+  const firstToken = await tokenEl.innerText();
+  const firstStep = Number(await tokenEl.getAttribute('data-step'));
+  const nowStep = Math.floor(Date.now() / 1000 / QR_STEP_SECONDS);
+  assert(Math.abs(firstStep - nowStep) <= 1, `the page uses the current step (page ${firstStep}, now ${nowStep})`);
+  assert(firstToken === nodeDynamicToken(voucher.code, voucher.qr.key, firstStep), `the browser token equals Node's (${firstToken})`);
+  log('the WebCrypto token equals the token Node computes with crypto');
+  const decoded = await decodeQr(page.getByTestId('qr-svg'));
+  assert(decoded === firstToken, `the QR image decodes to the token (got ${decoded})`);
+  log('the QR image decodes (jsQR) to the same token');
+  const countdown = await page.getByTestId('qr-countdown').innerText();
+  assert(/\d+ 秒后刷新/.test(countdown), `a countdown is visible (got "${countdown}")`);
+
+  const { body: openapi } = await apiCall(baseUrl, 'GET', '/openapi.json');
+  if (openapi.paths['/redemptions/preview'] !== undefined) {
+    const cashier = await apiLogin(baseUrl, 'mch.catering.cashier');
+    const current = await tokenEl.innerText();
+    const preview = await apiCall(baseUrl, 'POST', '/redemptions/preview', {
+      token: cashier,
+      body: { token: current, orderAmountFen: 60_000, orderRef: 'E2E-PREVIEW-1' },
+    });
+    const code = preview.body?.code ?? '';
+    assert(preview.status === 200 || !code.startsWith('TOKEN_'), `the server accepts the browser token (got ${preview.status} ${code})`);
+    log(`redemption preview with the browser token: ${preview.status}${code === '' ? '' : ` ${code}`}`);
+  } else {
+    log('no /redemptions/preview yet: the Node-computed token is the check');
+  }
+
+  await page.goto(`${baseUrl}/my-vouchers`);
+  await page.getByTestId('wallet-voucher').filter({ hasText: POOL_NAME }).waitFor();
+  await screenshot(page, 'wallet.png');
+
+  // The QR follows the clock: freeze time, then move it one step on.
+  await page.clock.install();
+  await page.goto(`${baseUrl}/my-vouchers/${voucherId}`);
+  await page.waitForFunction(() => document.querySelector('[data-testid="qr-token"]')?.textContent?.startsWith('HQT1.D.'));
+  await page.clock.pauseAt(Date.now() + 1_000);
+  await page.waitForFunction(() => document.querySelector('[data-testid="qr-token"]')?.textContent?.startsWith('HQT1.D.'));
+  const stepBefore = Number(await tokenEl.getAttribute('data-step'));
+  const tokenBefore = await tokenEl.innerText();
+  await screenshot(page, 'voucher-qr.png');
+  await page.clock.fastForward(QR_STEP_SECONDS * 1000);
+  await page.waitForFunction((step) => Number(document.querySelector('[data-testid="qr-token"]')?.getAttribute('data-step')) > step, stepBefore);
+  const stepAfter = Number(await tokenEl.getAttribute('data-step'));
+  const tokenAfter = await tokenEl.innerText();
+  assert(stepAfter === stepBefore + 1, `the step moved on by one (${stepBefore} → ${stepAfter})`);
+  assert(tokenAfter !== tokenBefore, 'the token changed with the step');
+  assert(tokenAfter === nodeDynamicToken(voucher.code, voucher.qr.key, stepAfter), 'the next token equals Node\'s too');
+  assert((await decodeQr(page.getByTestId('qr-svg'))) === tokenAfter, 'the redrawn QR decodes to the new token');
+  log(`the QR changed after the clock step (${stepBefore} → ${stepAfter})`);
+  await page.clock.resume();
+
+  // Offline: the service worker serves the shell, localStorage the voucher and its key.
+  const controlled = await page.evaluate(async () => {
+    const registration = await navigator.serviceWorker.ready;
+    const cached = await caches.match('/index.html');
+    return registration.active !== null && cached !== undefined;
+  });
+  assert(controlled, 'the service worker is active and has cached the app shell');
+  await context.setOffline(true);
+  const offlinePage = await context.newPage();
+  offlinePage.on('pageerror', (error) => browser.pageErrors.push(error.message));
+  const response = await offlinePage.goto(`${baseUrl}/my-vouchers/${voucherId}`);
+  assert(response !== null && response.fromServiceWorker(), 'offline, the page comes from the service worker');
+  await offlinePage.getByTestId('offline-note').waitFor();
+  await offlinePage.getByRole('heading', { name: POOL_NAME }).waitFor();
+  await offlinePage.waitForFunction(() => document.querySelector('[data-testid="qr-token"]')?.textContent?.startsWith('HQT1.D.'));
+  const offlineEl = offlinePage.getByTestId('qr-token');
+  const offlineStep = Number(await offlineEl.getAttribute('data-step'));
+  assert((await offlineEl.innerText()) === nodeDynamicToken(voucher.code, voucher.qr.key, offlineStep), 'offline, the QR is still computed correctly');
+  assert((await decodeQr(offlinePage.getByTestId('qr-svg'))) === (await offlineEl.innerText()), 'offline, the QR image decodes');
+  await screenshot(offlinePage, 'voucher-qr-offline.png', { publish: false });
+  log('offline reload: the wallet shows the voucher and a fresh QR');
+
+  await offlinePage.getByRole('button', { name: 'English', exact: true }).click();
+  await offlinePage.getByRole('heading', { name: 'Dynamic code' }).waitFor();
+  await screenshot(offlinePage, 'voucher-qr-en-360.png', { publish: false });
+  await offlinePage.getByRole('button', { name: '中文', exact: true }).click();
+  await context.setOffline(false);
+  await offlinePage.close();
+  // Requests that failed while offline are expected; nothing else may leave the origin.
+  await checkHygiene(browser);
+}
+
+// ---------------------------------------------------------------- enterprise portal
+
+async function setUpEnterprisePools(baseUrl) {
+  const manager = await apiLogin(baseUrl, 'jxw.manager');
+  const approver = await apiLogin(baseUrl, 'jxw.approver');
+  const now = Date.now();
+  const window = { claimOpensAt: new Date(now - 60_000).toISOString(), claimClosesAt: new Date(now + 30 * 86_400_000).toISOString() };
+  const pools = [
+    { kind: 'professional_service', nameZh: '浦东专业服务券（E2E）', budgetFen: 100_000_000, distribution: 'first_come', eligibility: { districts: ['pudong'] }, ...window },
+    { kind: 'innovation', nameZh: '专精特新科技创新券（E2E）', budgetFen: 100_000_000, distribution: 'first_come', eligibility: { tagsAny: ['specialised'], headcountMax: 20 }, ...window },
+  ];
+  for (const body of pools) {
+    const created = await apiCall(baseUrl, 'POST', '/pools', { token: manager, body });
+    assert(created.status === 201, `pool set-up: create (got ${created.status} ${JSON.stringify(created.body)})`);
+    assert((await apiCall(baseUrl, 'POST', `/pools/${created.body.id}/submit`, { token: manager })).status === 200, 'pool set-up: submit');
+    assert((await apiCall(baseUrl, 'POST', `/pools/${created.body.id}/approve`, { token: approver })).status === 200, 'pool set-up: approve');
+  }
+  return pools.map((p) => p.nameZh);
+}
+
+async function enterpriseJourney(baseUrl) {
+  const [eligibleName, ineligibleName] = await setUpEnterprisePools(baseUrl);
+  const browser = await launchBrowser(baseUrl, DESKTOP);
+  const { page } = browser;
+  await loginAs(page, baseUrl, 'ent.alpha');
+  await page.getByRole('navigation', { name: '工作区' }).getByRole('link', { name: '可申领券池' }).click();
+  const eligible = page.getByTestId('offer-eligible').filter({ hasText: eligibleName });
+  const ineligible = page.getByTestId('offer-ineligible').filter({ hasText: ineligibleName });
+  await eligible.waitFor();
+  await ineligible.waitFor();
+  const reasons = await ineligible.getByTestId('eligibility-reasons').innerText();
+  assert(reasons.includes('专精特新') && reasons.includes('员工人数不超过20人'), `the reasons say why not (got "${reasons}")`);
+  assert((await ineligible.getByRole('button', { name: /立即领取/ }).count()) === 0, 'no claim button where not eligible');
+  await screenshot(page, 'enterprise-pools.png');
+  log('enterprise sees its eligible pool, and the reasons for the one it cannot get');
+
+  await eligible.getByRole('button', { name: `立即领取 ${eligibleName}` }).click();
+  await page.getByText(/领取成功，券号/).waitFor();
+  await page.getByRole('link', { name: '查看券包' }).click();
+  const item = page.getByTestId('wallet-voucher').filter({ hasText: eligibleName });
+  await item.waitFor();
+  const staticToken = await item.getByTestId('static-token').innerText();
+  assert(staticToken.startsWith('HQT1.S.'), `the wallet holds the static token (got ${staticToken})`);
+  assert((await decodeQr(item.getByTestId('qr-svg'))) === staticToken, 'the static QR decodes to the token');
+  assert((await item.getByTestId('voucher-balance').innerText()).includes('¥200,000.00'), 'the wallet shows the balance');
+  await screenshot(page, 'enterprise-wallet.png');
+  log('enterprise claimed and its wallet shows balance, validity and the static QR');
+  await checkHygiene(browser);
+}
+
+const JOURNEYS = [
+  ['smoke: login, role-aware home, English', (baseUrl) => smokeJourney(baseUrl)],
+  ['agency: draft, preview, submit, four eyes, approve', agencyJourney],
+  ['consumer: claim, dynamic QR, clock step, offline', consumerJourney],
+  ['enterprise: eligibility reasons, claim, static QR', (baseUrl) => enterpriseJourney(baseUrl)],
+];
+
 async function cleanup() {
   while (cleanups.length > 0) {
     const undo = cleanups.pop();
@@ -233,35 +596,50 @@ async function finish(code, message) {
   process.exit(code);
 }
 
+/** Runs the journeys in order (later ones build on earlier ones' data); returns the counts. */
 async function main() {
   await mkdir(ARTIFACTS_DIR, { recursive: true });
   await mkdir(SCREENSHOTS_DIR, { recursive: true });
   const { baseUrl, logTail } = await startServer();
-  try {
-    await journey(baseUrl);
-  } catch (error) {
-    if (logTail.length > 0) process.stderr.write(`--- server log (last lines) ---\n${logTail.join('\n')}\n`);
-    throw error;
+  const shared = {};
+  let passed = 0;
+  let failed = 0;
+  for (const [name, run] of JOURNEYS) {
+    log(`--- ${name}`);
+    try {
+      await run(baseUrl, shared);
+      passed += 1;
+      log(`passed: ${name}`);
+    } catch (error) {
+      failed += 1;
+      const page = lastPages[lastPages.length - 1];
+      if (page !== undefined && !page.isClosed()) {
+        await page.screenshot({ path: path.join(ARTIFACTS_DIR, `failure-${passed + failed}.png`), fullPage: true }).catch(() => undefined);
+      }
+      process.stderr.write(`FAILED: ${name}\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      if (logTail.length > 0) process.stderr.write(`--- server log (last lines) ---\n${logTail.join('\n')}\n`);
+    }
   }
+  return { passed, failed };
 }
 
 const overall = setTimeout(() => {
   process.stderr.write(`browser smoke test exceeded ${RUN_TIMEOUT_MS / 1000} s\n`);
-  void finish(1, 'browser: 0 passed, 1 failed');
+  void finish(1, `browser: 0 passed, ${JOURNEYS.length} failed`);
 }, RUN_TIMEOUT_MS);
 
 for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => void finish(130, 'browser: 0 passed, 1 failed (interrupted)'));
+  process.on(signal, () => void finish(130, `browser: 0 passed, ${JOURNEYS.length} failed (interrupted)`));
 }
 
 main().then(
-  () => {
+  ({ passed, failed }) => {
     clearTimeout(overall);
-    return finish(0, 'browser: 1 passed, 0 failed');
+    return finish(failed === 0 ? 0 : 1, `browser: ${passed} passed, ${failed} failed`);
   },
   (error) => {
     clearTimeout(overall);
     process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    return finish(1, 'browser: 0 passed, 1 failed');
+    return finish(1, `browser: 0 passed, ${JOURNEYS.length} failed`);
   },
 );

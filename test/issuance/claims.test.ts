@@ -1,13 +1,20 @@
 import { startHarness, bearer, type Harness } from '../helpers/harness';
 import { bulkConsumers, HOUR_MS, idemKey, openPool, poolEquation } from '../helpers/factories';
 import { sql } from '../../server/src/platform/db';
+import { expectReconciled } from '../helpers/reconcile';
 
 describe('first_come claims (抢券)', () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness({ demo: true });
   });
-  afterAll(() => h.close());
+  afterAll(async () => {
+    try {
+      await expectReconciled(h);
+    } finally {
+      await h.close();
+    }
+  });
 
   test('when 200 concurrent claims from 100 holders hit a pool worth 50 vouchers, then exactly 50 are issued and nothing is oversold', async () => {
     const pool = await openPool(h, { budgetFen: 50 * 9000, perHolderMax: 1 });

@@ -20,6 +20,12 @@ import { AuditService, auditRoutes } from '../capabilities/audit';
 import { IdentityService, identityRoutes, TokenService } from '../capabilities/identity';
 import { PoolsService, poolsRoutes } from '../capabilities/pools';
 import { VouchersService, vouchersRoutes } from '../capabilities/vouchers';
+import { APPLICATION_UPLOAD_PATH, ApplicationsService, applicationsRoutes } from '../capabilities/applications';
+import { GRANT_UPLOAD_PATH, GrantsService, grantsRoutes } from '../capabilities/grants';
+import { TICKET_STUB_UPLOAD_PATH, TicketStubsService, ticketStubsRoutes } from '../capabilities/ticket-stubs';
+import { RedemptionsService, redemptionsRoutes } from '../capabilities/redemptions';
+import { LedgerOpsService, ledgerRoutes } from '../capabilities/ledger';
+import { LotteryService, lotteryRoutes } from '../capabilities/lottery';
 import { JobRunner } from '../platform/jobs';
 import { registerJobs } from '../jobs';
 import { jobsRoutes } from '../jobs/jobs.routes';
@@ -48,6 +54,12 @@ export interface Services {
   identity: IdentityService;
   pools: PoolsService;
   vouchers: VouchersService;
+  applications: ApplicationsService;
+  grants: GrantsService;
+  ticketStubs: TicketStubsService;
+  redemptions: RedemptionsService;
+  ledgerOps: LedgerOpsService;
+  lottery: LotteryService;
   jobs: JobRunner;
 }
 
@@ -57,8 +69,14 @@ export function createServices(deps: AppDeps): Services {
   const identity = new IdentityService(deps.db, deps.config, deps.clock, tokens, audit);
   const pools = new PoolsService(deps.db, deps.clock, audit);
   const vouchers = new VouchersService(deps.db, deps.clock, audit, pools, deps.config.qrSecret);
+  const applications = new ApplicationsService(deps.db, deps.clock, audit, pools, vouchers, deps.config.dataDir);
+  const grants = new GrantsService(deps.db, deps.clock, audit, pools, vouchers, deps.logger);
+  const ticketStubs = new TicketStubsService(deps.db, deps.clock, audit, pools);
+  const redemptions = new RedemptionsService(deps.db, deps.clock, audit, vouchers);
+  const ledgerOps = new LedgerOpsService(deps.db, deps.clock);
+  const lottery = new LotteryService(deps.db, deps.clock, audit, pools, vouchers);
   const jobs = new JobRunner(deps.db, deps.clock, deps.logger);
-  const services = { audit, tokens, identity, pools, vouchers, jobs };
+  const services = { audit, tokens, identity, pools, vouchers, redemptions, ledgerOps, lottery, applications, grants, ticketStubs, jobs };
   registerJobs(jobs, services);
   return services;
 }
@@ -184,12 +202,18 @@ export function createApp(deps: AppDeps, services = createServices(deps), state:
     ...auditRoutes(services.audit),
     ...poolsRoutes(services.pools),
     ...vouchersRoutes(services.vouchers),
+    ...applicationsRoutes(services.applications),
+    ...grantsRoutes(services.grants),
+    ...ticketStubsRoutes(services.ticketStubs),
+    ...redemptionsRoutes(services.redemptions),
+    ...ledgerRoutes(services.ledgerOps),
+    ...lotteryRoutes(services.lottery),
     ...jobsRoutes(services.jobs),
   ];
   const openapi = buildOpenApi(specs, API_VERSION);
 
   const api = express.Router();
-  api.use(requireJson([]));
+  api.use(requireJson([APPLICATION_UPLOAD_PATH, GRANT_UPLOAD_PATH, TICKET_STUB_UPLOAD_PATH]));
   api.use(express.json({ limit: JSON_BODY_LIMIT, strict: true, type: 'application/json' }));
   api.use(refuseHostileKeys);
   api.get('/openapi.json', (_req, res) => {

@@ -101,3 +101,113 @@ export async function closeVoucher(
     RETURNING v.pool_id, old.balance_fen AS old_balance_fen`);
   return rows[0] ?? null;
 }
+
+// ---- voucher balances and holds (redemption) ----
+
+export interface VoucherBalances {
+  pool_id: string;
+  balance_fen: number;
+  held_fen: number;
+  status: 'pending_confirmation' | 'active' | 'redeemed' | 'expired' | 'revoked';
+}
+
+export interface VoucherBalancesBefore extends VoucherBalances {
+  before_balance_fen: number;
+}
+
+/**
+ * Takes `amountFen` off an active, valid voucher in ONE statement. A single-use voucher is
+ * spent whole (balance 0, redeemed); a multi-use one is redeemed when nothing is left. No
+ * row when the voucher is not active, not valid at `at`, short of `amountFen`, or (single
+ * use) already held by a pending B2B redemption.
+ */
+export async function takeFromVoucher(
+  tx: Queryable, voucherId: string, amountFen: number, singleUse: boolean, at: Date,
+): Promise<VoucherBalancesBefore | null> {
+  const now = at.toISOString();
+  const rows = await tx.query<VoucherBalancesBefore>(sql`
+    UPDATE vouchers v SET
+      balance_fen = CASE WHEN ${singleUse}::boolean THEN 0 ELSE v.balance_fen - ${amountFen} END,
+      status = CASE WHEN ${singleUse}::boolean OR (v.balance_fen - ${amountFen} = 0 AND v.held_fen = 0)
+               THEN 'redeemed' ELSE 'active' END,
+      updated_at = ${now}
+    FROM (SELECT id, balance_fen FROM vouchers WHERE id = ${voucherId} FOR UPDATE) old
+    WHERE v.id = old.id AND v.status = 'active' AND v.balance_fen >= ${amountFen}
+      AND v.valid_from <= ${now} AND v.valid_until > ${now} AND (NOT ${singleUse}::boolean OR v.held_fen = 0)
+    RETURNING v.pool_id, v.balance_fen, v.held_fen, v.status, old.balance_fen AS before_balance_fen`);
+  return rows[0] ?? null;
+}
+
+/** Moves `amountFen` from an active, valid voucher's balance to its hold; same refusals as a take. */
+export async function holdOnVoucher(
+  tx: Queryable, voucherId: string, amountFen: number, singleUse: boolean, at: Date,
+): Promise<VoucherBalances | null> {
+  const now = at.toISOString();
+  const rows = await tx.query<VoucherBalances>(sql`
+    UPDATE vouchers SET balance_fen = balance_fen - ${amountFen}, held_fen = held_fen + ${amountFen}, updated_at = ${now}
+    WHERE id = ${voucherId} AND status = 'active' AND balance_fen >= ${amountFen}
+      AND valid_from <= ${now} AND valid_until > ${now} AND (NOT ${singleUse}::boolean OR held_fen = 0)
+    RETURNING pool_id, balance_fen, held_fen, status`);
+  return rows[0] ?? null;
+}
+
+/** Posts a hold: held −= amount; a single-use voucher is then spent whole (its balance returned by the caller). */
+export async function postHold(
+  tx: Queryable, voucherId: string, amountFen: number, singleUse: boolean, at: Date,
+): Promise<VoucherBalancesBefore | null> {
+  const rows = await tx.query<VoucherBalancesBefore>(sql`
+    UPDATE vouchers v SET held_fen = v.held_fen - ${amountFen},
+      balance_fen = CASE WHEN ${singleUse}::boolean THEN 0 ELSE v.balance_fen END,
+      status = CASE WHEN ${singleUse}::boolean OR (v.balance_fen = 0 AND v.held_fen - ${amountFen} = 0)
+               THEN 'redeemed' ELSE v.status END,
+      updated_at = ${at.toISOString()}
+    FROM (SELECT id, balance_fen FROM vouchers WHERE id = ${voucherId} FOR UPDATE) old
+    WHERE v.id = old.id AND v.status = 'active' AND v.held_fen >= ${amountFen}
+    RETURNING v.pool_id, v.balance_fen, v.held_fen, v.status, old.balance_fen AS before_balance_fen`);
+  return rows[0] ?? null;
+}
+
+/** Voids a hold: the amount goes back from held to the balance. */
+export async function releaseHold(tx: Queryable, voucherId: string, amountFen: number, at: Date): Promise<VoucherBalances | null> {
+  const rows = await tx.query<VoucherBalances>(sql`
+    UPDATE vouchers SET held_fen = held_fen - ${amountFen}, balance_fen = balance_fen + ${amountFen}, updated_at = ${at.toISOString()}
+    WHERE id = ${voucherId} AND status = 'active' AND held_fen >= ${amountFen}
+    RETURNING pool_id, balance_fen, held_fen, status`);
+  return rows[0] ?? null;
+}
+
+/**
+ * Puts a reversed amount back on a voucher that is still valid at `at` (active, or redeemed
+ * and so reactivated). No row when the voucher has expired, was revoked, or is past its validity.
+ */
+export async function restoreToVoucher(tx: Queryable, voucherId: string, amountFen: number, at: Date): Promise<VoucherBalances | null> {
+  const now = at.toISOString();
+  const rows = await tx.query<VoucherBalances>(sql`
+    UPDATE vouchers SET balance_fen = balance_fen + ${amountFen}, status = 'active', updated_at = ${now}
+    WHERE id = ${voucherId} AND status IN ('active', 'redeemed') AND valid_from <= ${now} AND valid_until > ${now}
+    RETURNING pool_id, balance_fen, held_fen, status`);
+  return rows[0] ?? null;
+}
+
+/**
+ * Expires up to `limit` vouchers past their validity that hold nothing pending, in ONE
+ * statement (rows another transaction holds are skipped, not waited for); returns what each
+ * balance was.
+ */
+export async function expireDue(tx: Queryable, at: Date, limit: number): Promise<{ id: string; pool_id: string; old_balance_fen: number }[]> {
+  const now = at.toISOString();
+  return tx.query(sql`
+    WITH due AS (
+      SELECT id, balance_fen FROM vouchers
+      WHERE status IN ('active', 'pending_confirmation') AND valid_until <= ${now} AND held_fen = 0
+      ORDER BY valid_until, id LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+    UPDATE vouchers v SET status = 'expired', balance_fen = 0, updated_at = ${now}
+    FROM due WHERE v.id = due.id
+    RETURNING v.id, v.pool_id, due.balance_fen AS old_balance_fen`);
+}
+
+/** Adds released amounts back to several funded pools' available, in pool-id order. */
+export async function returnManyToAvailable(tx: Queryable, perPool: Map<string, number>): Promise<void> {
+  const entries = [...perPool.entries()].filter(([, amount]) => amount > 0).sort(([a], [b]) => a.localeCompare(b));
+  for (const [poolId, amountFen] of entries) await returnToAvailable(tx, poolId, amountFen);
+}

@@ -1,11 +1,12 @@
 /**
- * The ONLY writer of journal entries and of the live balances (pool available, and the
- * movements on it). Every method runs inside the caller's transaction, so the state change
- * and its journal entries commit or roll back together.
+ * The ONLY writer of journal entries and of the live balances: a pool's available, a
+ * voucher's balance and hold. Every method runs inside the caller's transaction, so the state
+ * change and its journal entries commit or roll back together. docs/LEDGER.md lists the
+ * accounts and every movement.
  */
 import type { Queryable } from '../../platform/db';
 import * as repo from './ledger.repository';
-import type { JournalTxn } from './ledger.types';
+import type { JournalEntry, JournalTxn } from './ledger.types';
 
 function assertBalanced(txn: JournalTxn): void {
   if (txn.entries.length < 2) throw new Error(`assertion: journal ${txn.kind} needs at least two entries`);
@@ -98,4 +99,134 @@ export async function closeVoucher(
   if (!closed) return null;
   await releaseToPool(tx, closed.pool_id, voucherId, closed.old_balance_fen, at, status === 'revoked' ? 'revoke' : 'expiry');
   return { poolId: closed.pool_id, releasedFen: closed.old_balance_fen };
+}
+
+// ---- redemption: the movements on a voucher's balance and hold ----
+
+/** One movement of a redemption's discount between a voucher and a merchant. */
+export interface VoucherMovement {
+  poolId: string;
+  voucherId: string;
+  merchantId: string;
+  amountFen: number;
+  /** the redemption (or reversal) the journal transaction refers to */
+  refType: 'redemption' | 'reversal';
+  refId: string;
+  at: Date;
+}
+
+export interface VoucherAfter {
+  balanceFen: number;
+  heldFen: number;
+  status: repo.VoucherBalances['status'];
+}
+
+function assertMovement(m: VoucherMovement): void {
+  if (!Number.isSafeInteger(m.amountFen) || m.amountFen <= 0) throw new Error(`assertion: bad movement amount ${m.amountFen}`);
+}
+
+function afterOf(v: repo.VoucherBalances, poolId: string): VoucherAfter {
+  if (v.pool_id !== poolId) throw new Error(`assertion: voucher belongs to pool ${v.pool_id}, not ${poolId}`);
+  return { balanceFen: v.balance_fen, heldFen: v.held_fen, status: v.status };
+}
+
+function movementTxn(m: VoucherMovement, kind: JournalTxn['kind'], from: JournalEntry, to: JournalEntry): JournalTxn {
+  return { kind, poolId: m.poolId, refType: m.refType, refId: m.refId, at: m.at, entries: [from, to] };
+}
+
+/** When a single-use voucher is spent by a smaller discount, the rest goes back to the pool. */
+async function releaseRemainder(tx: Queryable, m: VoucherMovement, remainderFen: number): Promise<JournalTxn[]> {
+  if (remainderFen < 0) throw new Error(`assertion: negative remainder ${remainderFen}`);
+  if (remainderFen === 0) return [];
+  await repo.returnToAvailable(tx, m.poolId, remainderFen);
+  return [movementTxn(m, 'release', { account: 'voucher', amountFen: -remainderFen, voucherId: m.voucherId },
+    { account: 'available', amountFen: remainderFen })];
+}
+
+/**
+ * Direct redemption: voucher → spent(merchant), with ONE conditional UPDATE of the voucher.
+ * Null when the voucher is not active, not valid now, or short of the amount.
+ */
+export async function redeem(tx: Queryable, m: VoucherMovement & { singleUse: boolean }): Promise<VoucherAfter | null> {
+  assertMovement(m);
+  const v = await repo.takeFromVoucher(tx, m.voucherId, m.amountFen, m.singleUse, m.at);
+  if (!v) return null;
+  const after = afterOf(v, m.poolId);
+  const txns = [movementTxn(m, 'redeem', { account: 'voucher', amountFen: -m.amountFen, voucherId: m.voucherId },
+    { account: 'spent', amountFen: m.amountFen, merchantId: m.merchantId })];
+  if (m.singleUse) txns.push(...(await releaseRemainder(tx, m, v.before_balance_fen - m.amountFen)));
+  await post(tx, txns);
+  return after;
+}
+
+/** B2B submission: voucher → hold (balance −= d, held += d in one statement). Null as for `redeem`. */
+export async function hold(tx: Queryable, m: VoucherMovement & { singleUse: boolean }): Promise<VoucherAfter | null> {
+  assertMovement(m);
+  const v = await repo.holdOnVoucher(tx, m.voucherId, m.amountFen, m.singleUse, m.at);
+  if (!v) return null;
+  await post(tx, [movementTxn(m, 'hold', { account: 'voucher', amountFen: -m.amountFen, voucherId: m.voucherId },
+    { account: 'hold', amountFen: m.amountFen, voucherId: m.voucherId })]);
+  return afterOf(v, m.poolId);
+}
+
+/** The holder confirms: hold → spent(merchant). The caller owns the pending state, so a miss is a bug. */
+export async function confirmHold(tx: Queryable, m: VoucherMovement & { singleUse: boolean }): Promise<VoucherAfter> {
+  assertMovement(m);
+  const v = await repo.postHold(tx, m.voucherId, m.amountFen, m.singleUse, m.at);
+  if (!v) throw new Error(`assertion: voucher ${m.voucherId} does not hold ${m.amountFen}`);
+  const txns = [movementTxn(m, 'hold_confirm', { account: 'hold', amountFen: -m.amountFen, voucherId: m.voucherId },
+    { account: 'spent', amountFen: m.amountFen, merchantId: m.merchantId })];
+  if (m.singleUse) txns.push(...(await releaseRemainder(tx, m, v.before_balance_fen)));
+  await post(tx, txns);
+  return afterOf(v, m.poolId);
+}
+
+/** The holder rejects, or the hold times out: hold → voucher. */
+export async function voidHold(tx: Queryable, m: VoucherMovement): Promise<VoucherAfter> {
+  assertMovement(m);
+  const v = await repo.releaseHold(tx, m.voucherId, m.amountFen, m.at);
+  if (!v) throw new Error(`assertion: voucher ${m.voucherId} does not hold ${m.amountFen}`);
+  await post(tx, [movementTxn(m, 'hold_void', { account: 'hold', amountFen: -m.amountFen, voucherId: m.voucherId },
+    { account: 'voucher', amountFen: m.amountFen, voucherId: m.voucherId })]);
+  return afterOf(v, m.poolId);
+}
+
+/**
+ * Reverses a posted redemption: spent(merchant) → voucher while the voucher is still valid
+ * (a spent fixed voucher is reactivated), else spent(merchant) → available of the pool.
+ */
+export async function reverse(tx: Queryable, m: VoucherMovement): Promise<{ destination: 'voucher' | 'available'; voucher: VoucherAfter | null }> {
+  assertMovement(m);
+  const spent: JournalEntry = { account: 'spent', amountFen: -m.amountFen, merchantId: m.merchantId };
+  const v = await repo.restoreToVoucher(tx, m.voucherId, m.amountFen, m.at);
+  if (v) {
+    await post(tx, [movementTxn(m, 'reverse', spent, { account: 'voucher', amountFen: m.amountFen, voucherId: m.voucherId })]);
+    return { destination: 'voucher', voucher: afterOf(v, m.poolId) };
+  }
+  await repo.returnToAvailable(tx, m.poolId, m.amountFen);
+  await post(tx, [movementTxn(m, 'reverse', spent, { account: 'available', amountFen: m.amountFen })]);
+  return { destination: 'available', voucher: null };
+}
+
+/**
+ * Expires up to `limit` vouchers past validity with no pending hold: each remaining balance
+ * goes voucher → available, the pools' available rises by the sums. One batch, one
+ * transaction (the caller's).
+ */
+export async function expireDueVouchers(tx: Queryable, at: Date, limit: number): Promise<{ expired: number; releasedFen: number }> {
+  if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new Error(`assertion: batch limit ${limit} outside 1..500`);
+  const closed = await repo.expireDue(tx, at, limit);
+  const perPool = new Map<string, number>();
+  const txns: JournalTxn[] = [];
+  for (const c of closed) {
+    if (c.old_balance_fen === 0) continue;
+    perPool.set(c.pool_id, (perPool.get(c.pool_id) ?? 0) + c.old_balance_fen);
+    txns.push({ kind: 'release', poolId: c.pool_id, refType: 'expiry', refId: c.id, at, entries: [
+      { account: 'voucher', amountFen: -c.old_balance_fen, voucherId: c.id },
+      { account: 'available', amountFen: c.old_balance_fen },
+    ] });
+  }
+  await repo.returnManyToAvailable(tx, perPool);
+  await post(tx, txns);
+  return { expired: closed.length, releasedFen: [...perPool.values()].reduce((s, x) => s + x, 0) };
 }

@@ -20,6 +20,7 @@ import { holderFor, ISSUER_READ_ROLES, type Holder, type PoolRow, type PoolsServ
 import * as repo from './vouchers.repository';
 import type { VoucherRow, VoucherWithPool } from './vouchers.repository';
 import { QrTokens } from './qr-tokens';
+import { consumeTicketStub } from '../ticket-stubs';
 
 const DAY_MS = 86_400_000;
 
@@ -86,7 +87,7 @@ export class VouchersService {
       if (!eligibility.eligible) {
         throw new HttpProblem('NOT_ELIGIBLE', eligibility.reasons.filter((r) => !r.pass).map((r) => r.en).join('; '));
       }
-      if (pool.ticket_stub_required && !body.ticketStub) throw new HttpProblem('TICKET_STUB_REQUIRED');
+      if (pool.ticket_stub_required) await consumeTicketStub(tx, pool, holder.id, body.ticketStub, now);
       const voucher = await this.issueOne(tx, pool, { holder, source: 'claim' }, now);
       return { status: 201, body: this.view({ ...voucher, ...poolColumnsOf(pool) }, actor) };
     });

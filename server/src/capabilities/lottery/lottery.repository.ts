@@ -1,0 +1,216 @@
+/** SQL of lottery entries and draws; the draw ranks entries by HMAC-SHA256(seed, entry id) in SQL. */
+import { sql, type Queryable, type SQL } from '../../platform/db';
+import type { PoolRow } from '../pools';
+import type { HmacPads } from './draw-key';
+
+export interface EntryRow {
+  id: string; pool_id: string; round: number; holder_kind: 'enterprise' | 'consumer'; holder_id: string;
+  holder_hash: string; entered_at: string; result: 'won' | 'lost' | null; voucher_id: string | null;
+  forfeit_code: string | null; decided_at: string | null;
+}
+
+export interface DrawRow {
+  pool_id: string; round: number; entries_count: number; available_fen: number; share_fen: number; amount_fen: number;
+  winners_max: number; winners_count: number | null; sealed_at: string; selected_at: string | null; drawn_at: string | null;
+}
+
+export interface NewEntry {
+  id: string; poolId: string; round: number; holderKind: 'enterprise' | 'consumer'; holderId: string; holderHash: string;
+}
+
+/** HMAC-SHA256(seed, e.id::text) as bytea, from the key pads: sha256(outer ‖ sha256(inner ‖ message)). */
+export function drawKeySql(pads: HmacPads, entryId: SQL = sql`e.id`): SQL {
+  return sql`sha256(decode(${pads.outerHex}, 'hex') || sha256(decode(${pads.innerHex}, 'hex') || convert_to(${entryId}::text, 'UTF8')))`;
+}
+
+/**
+ * A lottery pool row without an actor (the draw job has none). The lottery owns the pool's
+ * lottery_* columns; everything else of the row it only reads.
+ */
+export async function findPool(q: Queryable, poolId: string): Promise<PoolRow | null> {
+  const rows = await q.query<PoolRow>(sql`SELECT * FROM pools WHERE id = ${poolId} AND distribution = 'lottery'`);
+  return rows[0] ?? null;
+}
+
+/** Inserts unless the holder already entered this round or the round is sealed; null then. */
+export async function insertEntry(q: Queryable, e: NewEntry, at: Date): Promise<EntryRow | null> {
+  const rows = await q.query<EntryRow>(sql`
+    INSERT INTO lottery_entries (id, pool_id, round, holder_kind, holder_id, holder_hash, entered_at)
+    SELECT ${e.id}::uuid, ${e.poolId}::uuid, ${e.round}::int, ${e.holderKind}, ${e.holderId}::uuid, ${e.holderHash},
+           ${at.toISOString()}::timestamptz
+    WHERE NOT EXISTS (SELECT 1 FROM lottery_draws d WHERE d.pool_id = ${e.poolId} AND d.round = ${e.round})
+    ON CONFLICT (pool_id, round, holder_id) DO NOTHING
+    RETURNING *`);
+  return rows[0] ?? null;
+}
+
+export async function findEntry(q: Queryable, poolId: string, round: number, holderId: string): Promise<EntryRow | null> {
+  const rows = await q.query<EntryRow>(sql`SELECT * FROM lottery_entries
+    WHERE pool_id = ${poolId} AND round = ${round} AND holder_id = ${holderId}`);
+  return rows[0] ?? null;
+}
+
+/**
+ * Whether the holder already holds the most vouchers the pool allows. A courtesy check at
+ * entry, so a win is not wasted; the limit itself is enforced when the voucher is issued.
+ */
+export async function holdsMaximum(q: Queryable, poolId: string, holderId: string): Promise<boolean> {
+  const rows = await q.query(sql`SELECT 1 FROM holder_pool_counters
+    WHERE pool_id = ${poolId} AND holder_id = ${holderId} AND claimed >= max_claims`);
+  return rows.length > 0;
+}
+
+export async function countEntries(q: Queryable, poolId: string, round: number): Promise<number> {
+  const [row] = await q.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM lottery_entries
+    WHERE pool_id = ${poolId} AND round = ${round}`);
+  return row?.n ?? 0;
+}
+
+export async function findDraw(q: Queryable, poolId: string, round: number, lock = false): Promise<DrawRow | null> {
+  const rows = await q.query<DrawRow>(sql`SELECT * FROM lottery_draws WHERE pool_id = ${poolId} AND round = ${round}
+    ${lock ? sql`FOR UPDATE` : sql``}`);
+  return rows[0] ?? null;
+}
+
+export async function lockPool(tx: Queryable, poolId: string): Promise<PoolRow | null> {
+  const rows = await tx.query<PoolRow>(sql`SELECT * FROM pools WHERE id = ${poolId} AND distribution = 'lottery' FOR UPDATE`);
+  return rows[0] ?? null;
+}
+
+/**
+ * Waits for every entry insert in flight and blocks new ones until the caller commits, so
+ * that the entries a seal counts are all the entries the round will ever have.
+ */
+export async function lockEntriesTable(tx: Queryable): Promise<void> {
+  await tx.query(sql`LOCK TABLE lottery_entries IN SHARE MODE`);
+}
+
+export interface SealValues {
+  poolId: string; round: number; entriesCount: number; availableFen: number; shareFen: number; amountFen: number;
+  winnersMax: number;
+}
+
+export async function insertDraw(tx: Queryable, v: SealValues, at: Date): Promise<DrawRow | null> {
+  const rows = await tx.query<DrawRow>(sql`
+    INSERT INTO lottery_draws (pool_id, round, entries_count, available_fen, share_fen, amount_fen, winners_max, sealed_at)
+    VALUES (${v.poolId}, ${v.round}, ${v.entriesCount}, ${v.availableFen}, ${v.shareFen}, ${v.amountFen}, ${v.winnersMax},
+            ${at.toISOString()})
+    ON CONFLICT (pool_id, round) DO NOTHING RETURNING *`);
+  return rows[0] ?? null;
+}
+
+/** Marks the `n` entries with the smallest draw keys as won; returns how many it marked. */
+export async function markWinners(tx: Queryable, poolId: string, round: number, pads: HmacPads, n: number, at: Date): Promise<number> {
+  const [row] = await tx.query<{ n: number }>(sql`
+    WITH winners AS (
+      SELECT e.id FROM lottery_entries e WHERE e.pool_id = ${poolId} AND e.round = ${round} AND e.result IS NULL
+      ORDER BY ${drawKeySql(pads)}, e.id LIMIT ${n}
+    ), marked AS (
+      UPDATE lottery_entries e SET result = 'won', decided_at = ${at.toISOString()}
+      FROM winners w WHERE e.id = w.id RETURNING 1
+    )
+    SELECT count(*)::int AS n FROM marked`);
+  return row?.n ?? 0;
+}
+
+export async function markSelected(tx: Queryable, poolId: string, round: number, winnersCount: number, at: Date): Promise<DrawRow> {
+  const rows = await tx.query<DrawRow>(sql`UPDATE lottery_draws SET winners_count = ${winnersCount}, selected_at = ${at.toISOString()}
+    WHERE pool_id = ${poolId} AND round = ${round} AND selected_at IS NULL RETURNING *`);
+  if (!rows[0]) throw new Error(`assertion: draw ${poolId}/${round} was selected twice`);
+  return rows[0];
+}
+
+/** The next wins that have neither a voucher nor a forfeit, locked for this transaction. */
+export async function winsToIssue(tx: Queryable, poolId: string, round: number, limit: number): Promise<EntryRow[]> {
+  return tx.query<EntryRow>(sql`SELECT * FROM lottery_entries
+    WHERE pool_id = ${poolId} AND round = ${round} AND result = 'won' AND voucher_id IS NULL AND forfeit_code IS NULL
+    ORDER BY id LIMIT ${limit} FOR UPDATE`);
+}
+
+export interface WinOutcome {
+  entryId: string;
+  voucherId: string | null;
+  forfeitCode: string | null;
+}
+
+export async function recordWinOutcomes(tx: Queryable, outcomes: WinOutcome[]): Promise<void> {
+  if (outcomes.length === 0) return;
+  const values = outcomes.map((o) => sql`(${o.entryId}::uuid, ${o.voucherId}::uuid, ${o.forfeitCode}::text)`);
+  const rows = await tx.query(sql`UPDATE lottery_entries e SET voucher_id = o.voucher_id, forfeit_code = o.forfeit_code
+    FROM (VALUES ${sql.join(values, sql`, `)}) AS o (entry_id, voucher_id, forfeit_code)
+    WHERE e.id = o.entry_id AND e.result = 'won' AND e.voucher_id IS NULL AND e.forfeit_code IS NULL RETURNING 1`);
+  if (rows.length !== outcomes.length) throw new Error(`assertion: ${outcomes.length - rows.length} win(s) were already recorded`);
+}
+
+/** Marks up to `limit` undecided entries of a round whose winners are chosen as lost. */
+export async function markLosers(q: Queryable, poolId: string, round: number, limit: number, at: Date): Promise<number> {
+  const [row] = await q.query<{ n: number }>(sql`
+    WITH batch AS (
+      SELECT id FROM lottery_entries WHERE pool_id = ${poolId} AND round = ${round} AND result IS NULL
+      ORDER BY id LIMIT ${limit} FOR UPDATE
+    ), marked AS (
+      UPDATE lottery_entries e SET result = 'lost', decided_at = ${at.toISOString()} FROM batch b WHERE e.id = b.id RETURNING 1
+    )
+    SELECT count(*)::int AS n FROM marked`);
+  return row?.n ?? 0;
+}
+
+/** Marks the round drawn once every entry is decided and every win issued or forfeited; null otherwise. */
+export async function markDrawn(tx: Queryable, poolId: string, round: number, at: Date): Promise<DrawRow | null> {
+  const rows = await tx.query<DrawRow>(sql`UPDATE lottery_draws SET drawn_at = ${at.toISOString()}
+    WHERE pool_id = ${poolId} AND round = ${round} AND drawn_at IS NULL AND selected_at IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM lottery_entries e WHERE e.pool_id = ${poolId} AND e.round = ${round}
+        AND (e.result IS NULL OR (e.result = 'won' AND e.voucher_id IS NULL AND e.forfeit_code IS NULL)))
+    RETURNING *`);
+  return rows[0] ?? null;
+}
+
+export async function winTally(q: Queryable, poolId: string, round: number): Promise<{ issued: number; forfeited: number }> {
+  const [row] = await q.query<{ issued: number; forfeited: number }>(sql`
+    SELECT count(*) FILTER (WHERE voucher_id IS NOT NULL)::int AS issued,
+           count(*) FILTER (WHERE forfeit_code IS NOT NULL)::int AS forfeited
+    FROM lottery_entries WHERE pool_id = ${poolId} AND round = ${round} AND result = 'won'`);
+  return row ?? { issued: 0, forfeited: 0 };
+}
+
+export async function drawnRoundsCount(q: Queryable, poolId: string): Promise<number> {
+  const [row] = await q.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM lottery_draws
+    WHERE pool_id = ${poolId} AND drawn_at IS NOT NULL`);
+  return row?.n ?? 0;
+}
+
+export async function markPoolDrawn(tx: Queryable, poolId: string, at: Date): Promise<void> {
+  await tx.query(sql`UPDATE pools SET lottery_drawn_at = ${at.toISOString()}, updated_at = ${at.toISOString()}
+    WHERE id = ${poolId} AND lottery_drawn_at IS NULL`);
+}
+
+/**
+ * Rounds whose entries have closed and that are not drawn yet, oldest first: of funded
+ * lottery pools that are scheduled, open or closed (a paused pool's draw waits for it to resume).
+ */
+export async function dueRounds(q: Queryable, now: Date, limit: number): Promise<{ pool_id: string; round: number }[]> {
+  return q.query(sql`
+    SELECT p.id AS pool_id, r.round
+    FROM pools p
+    CROSS JOIN LATERAL (
+      SELECT (o.idx - 1)::int AS round, (o.elem ->> 'closesAt')::timestamptz AS closes_at
+      FROM jsonb_array_elements(p.rounds) WITH ORDINALITY AS o (elem, idx)
+      UNION ALL
+      SELECT 0, p.claim_closes_at WHERE jsonb_array_length(p.rounds) = 0
+    ) r
+    WHERE p.distribution = 'lottery' AND p.funded AND p.lottery_seed IS NOT NULL AND p.lottery_drawn_at IS NULL
+      AND p.status IN ('scheduled', 'open', 'closed') AND r.closes_at <= ${now.toISOString()}::timestamptz
+      AND NOT EXISTS (SELECT 1 FROM lottery_draws d WHERE d.pool_id = p.id AND d.round = r.round AND d.drawn_at IS NOT NULL)
+    ORDER BY r.closes_at, p.id, r.round
+    LIMIT ${limit}`);
+}
+
+export async function listEntries(
+  q: Queryable, poolId: string, round: number, f: { afterId?: string; result?: 'won' | 'lost'; limit: number },
+): Promise<EntryRow[]> {
+  return q.query<EntryRow>(sql`SELECT * FROM lottery_entries
+    WHERE pool_id = ${poolId} AND round = ${round}
+      AND ${f.afterId ? sql`id > ${f.afterId}::uuid` : sql`TRUE`}
+      AND ${f.result ? sql`result = ${f.result}` : sql`TRUE`}
+    ORDER BY id LIMIT ${f.limit}`);
+}

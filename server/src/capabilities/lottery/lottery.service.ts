@@ -1,0 +1,276 @@
+/**
+ * Owns the lottery (摇号): entries (one per holder per pool round), the published commitment
+ * and results, and the draw. The draw runs in steps, each idempotent, so a crashed draw
+ * simply runs again: seal (freeze the entrant list and the number of winners) → select
+ * (mark the entries with the smallest HMAC-SHA256(seed, entryId) as won) → issue (vouchers
+ * in batches) → mark the rest lost → drawn (audited; the seed is revealed from then on).
+ */
+import { randomUUID } from 'node:crypto';
+import type { LotteryEntry, LotteryOutcome, LotterySummary, PublishedEntry } from '@hqt/shared';
+import type { Clock } from '../../platform/clock';
+import { sql, type Db, type Queryable } from '../../platform/db';
+import { PG_CHECK_VIOLATION, pgErrorOf } from '../../platform/pg-errors';
+import { HttpProblem } from '../../app/problem';
+import type { AuditService } from '../audit';
+import type { Actor } from '../identity';
+import { holderFor, type Holder, type PoolRow, type PoolsService } from '../pools';
+import type { VouchersService } from '../vouchers';
+import { hmacPads, holderHash } from './draw-key';
+import * as repo from './lottery.repository';
+import type { DrawRow, EntryRow } from './lottery.repository';
+import { currentRound, openRound, roundShareFen, roundWindows, type RoundWindow } from './rounds';
+
+/** Winners issued per transaction. */
+export const ISSUE_BATCH = 500;
+/** Losers marked per statement: a cheap UPDATE, so larger batches than issuing. */
+const LOSERS_BATCH = 5000;
+/** Rounds drawn per job run; the rest wait for the next minute. */
+const DUE_ROUNDS_MAX = 20;
+
+export interface DrawReport {
+  poolId: string;
+  round: number;
+  entries: number;
+  winners: number;
+  issued: number;
+  forfeited: number;
+}
+
+export interface DrawRunResult {
+  draws: number;
+  entries: number;
+  winners: number;
+  issued: number;
+  forfeited: number;
+}
+
+function outcomeOf(e: EntryRow): LotteryOutcome {
+  if (e.result === null) return 'pending';
+  if (e.result === 'lost') return 'not_drawn';
+  return e.forfeit_code ? 'forfeited' : e.voucher_id ? 'won' : 'pending';
+}
+
+function entryView(e: EntryRow): LotteryEntry {
+  return {
+    entryId: e.id, poolId: e.pool_id, round: e.round, enteredAt: e.entered_at, holderHash: e.holder_hash,
+    result: outcomeOf(e), voucherId: e.voucher_id, forfeitCode: e.forfeit_code,
+  };
+}
+
+export class LotteryService {
+  constructor(
+    private readonly db: Db, private readonly clock: Clock, private readonly audit: AuditService,
+    private readonly pools: PoolsService, private readonly vouchers: VouchersService,
+  ) {}
+
+  /** A lottery pool the actor may see, with the holder it acts as (null for issuers and the platform). */
+  private async lotteryPool(actor: Actor, poolId: string): Promise<{ pool: PoolRow; holder: Holder | null }> {
+    const pool = await this.pools.visiblePool(actor, poolId);
+    if (pool.distribution !== 'lottery') throw new HttpProblem('WRONG_DISTRIBUTION', `This pool issues by ${pool.distribution}`);
+    if (!pool.lottery_seed_hash) throw new Error(`assertion: lottery pool ${pool.id} has no seed commitment`);
+    return { pool, holder: holderFor(actor, pool.audience) };
+  }
+
+  /** Enters the round taking entries now. A repeat returns the same entry with `created: false`. */
+  async enter(actor: Actor, poolId: string): Promise<{ created: boolean; entry: LotteryEntry }> {
+    const { pool, holder } = await this.lotteryPool(actor, poolId);
+    if (!holder) throw new HttpProblem('NOT_ELIGIBLE', `This pool is for ${pool.audience === 'consumer' ? 'consumers' : 'enterprises'}`);
+    const window = openRound(pool, this.clock.now());
+    if (!window) throw new HttpProblem('LOTTERY_CLOSED', `The pool is ${pool.status} and takes no entries now`);
+    const prior = await repo.findEntry(this.db, pool.id, window.round, holder.id);
+    if (prior) return { created: false, entry: entryView(prior) };
+    const eligibility = await this.pools.eligibilityOf(this.db, pool, holder);
+    if (!eligibility.eligible) {
+      throw new HttpProblem('NOT_ELIGIBLE', eligibility.reasons.filter((r) => !r.pass).map((r) => r.en).join('; '));
+    }
+    if (await repo.holdsMaximum(this.db, pool.id, holder.id)) throw new HttpProblem('LIMIT_REACHED');
+    const inserted = await this.insertEntry(pool, window.round, holder);
+    if (inserted) return { created: true, entry: entryView(inserted) };
+    const raced = await repo.findEntry(this.db, pool.id, window.round, holder.id);
+    if (raced) return { created: false, entry: entryView(raced) };
+    throw new HttpProblem('LOTTERY_CLOSED', 'Entries for this round closed a moment ago');
+  }
+
+  private async insertEntry(pool: PoolRow, round: number, holder: Holder): Promise<EntryRow | null> {
+    const entry = { id: randomUUID(), poolId: pool.id, round, holderKind: holder.kind, holderId: holder.id, holderHash: holderHash(holder.id, pool.id) };
+    try {
+      return await repo.insertEntry(this.db, entry, this.clock.now());
+    } catch (err) {
+      // The guard trigger refuses entries of a round sealed after our NOT EXISTS looked.
+      if (pgErrorOf(err)?.code === PG_CHECK_VIOLATION) return null;
+      throw err;
+    }
+  }
+
+  private roundOf(pool: PoolRow, round: number | undefined): RoundWindow {
+    if (round === undefined) return currentRound(pool, this.clock.now());
+    const window = roundWindows(pool)[round];
+    if (!window) throw new HttpProblem('NOT_FOUND', `The pool has no round ${round}`);
+    return window;
+  }
+
+  /** The commitment, the round's status and counts, the caller's own entry; the seed once drawn. */
+  async summary(actor: Actor, poolId: string, round?: number): Promise<LotterySummary> {
+    const { pool, holder } = await this.lotteryPool(actor, poolId);
+    const window = this.roundOf(pool, round);
+    const draw = await repo.findDraw(this.db, pool.id, window.round);
+    const mine = holder ? await repo.findEntry(this.db, pool.id, window.round, holder.id) : null;
+    const isOpen = !draw && openRound(pool, this.clock.now())?.round === window.round;
+    return {
+      poolId: pool.id, seedHash: pool.lottery_seed_hash as string, seed: draw?.drawn_at ? pool.lottery_seed : null,
+      round: window.round, roundsCount: roundWindows(pool).length,
+      entriesOpenAt: window.opensAt.toISOString(), entriesCloseAt: window.closesAt.toISOString(),
+      status: draw?.drawn_at ? 'drawn' : isOpen ? 'open' : 'closed',
+      entriesCount: draw ? draw.entries_count : await repo.countEntries(this.db, pool.id, window.round),
+      winnersMax: draw?.winners_max ?? null, winnersCount: draw?.winners_count ?? null, drawnAt: draw?.drawn_at ?? null,
+      myEntry: mine ? entryView(mine) : null,
+    };
+  }
+
+  /** The published entrant list of a drawn round: entry ids, hashed holders, results; paged by entry id. */
+  async entries(
+    actor: Actor, poolId: string, q: { round?: number; limit: number; cursor?: string; result?: 'won' | 'lost' },
+  ): Promise<{ items: PublishedEntry[]; nextCursor: string | null }> {
+    const { pool } = await this.lotteryPool(actor, poolId);
+    const window = this.roundOf(pool, q.round);
+    const draw = await repo.findDraw(this.db, pool.id, window.round);
+    if (!draw?.drawn_at) throw new HttpProblem('LOTTERY_NOT_DRAWN', `Round ${window.round} is not drawn yet`);
+    const rows = await repo.listEntries(this.db, pool.id, window.round, {
+      limit: q.limit, ...(q.cursor ? { afterId: q.cursor } : {}), ...(q.result ? { result: q.result } : {}),
+    });
+    const last = rows[rows.length - 1];
+    return {
+      items: rows.map((e) => ({ entryId: e.id, holderHash: e.holder_hash, result: e.result as 'won' | 'lost' })),
+      nextCursor: rows.length === q.limit && last ? last.id : null,
+    };
+  }
+
+  // ---- the draw ----
+
+  /** Job step: draws every round whose entries have closed, oldest first; a failing round does not block the others. */
+  async drawDue(): Promise<DrawRunResult> {
+    const due = await repo.dueRounds(this.db, this.clock.now(), DUE_ROUNDS_MAX);
+    const total: DrawRunResult = { draws: 0, entries: 0, winners: 0, issued: 0, forfeited: 0 };
+    const failures: string[] = [];
+    for (const { pool_id: poolId, round } of due) {
+      try {
+        const r = await this.drawRound(poolId, round);
+        total.draws++; total.entries += r.entries; total.winners += r.winners; total.issued += r.issued; total.forfeited += r.forfeited;
+      } catch (err) {
+        failures.push(`${poolId}/${round}: ${(err as Error).message}`);
+      }
+    }
+    if (failures.length > 0) throw new Error(`lottery draw failed for ${failures.length} round(s) (${total.draws} drawn): ${failures.join('; ')}`);
+    return total;
+  }
+
+  /** Draws one round to the end, resuming after whichever step a crashed run completed. */
+  async drawRound(poolId: string, round: number): Promise<DrawReport> {
+    const sealed = (await repo.findDraw(this.db, poolId, round)) ?? (await this.seal(poolId, round));
+    const selected = sealed.selected_at ? sealed : await this.selectWinners(poolId, round);
+    const winners = selected.winners_count as number;
+    const batchesMax = Math.ceil(winners / ISSUE_BATCH) + 1;
+    for (let batch = 0; ; batch++) {
+      if (batch > batchesMax) throw new Error(`assertion: draw ${poolId}/${round} issued no progress after ${batch} batches`);
+      if ((await this.issueBatch(poolId, round)) === 0) break;
+    }
+    const loserBatchesMax = Math.ceil(selected.entries_count / LOSERS_BATCH) + 1;
+    for (let batch = 0; ; batch++) {
+      if (batch > loserBatchesMax) throw new Error(`assertion: draw ${poolId}/${round} left entries undecided`);
+      if ((await repo.markLosers(this.db, poolId, round, LOSERS_BATCH, this.clock.now())) === 0) break;
+    }
+    const tally = await this.finish(poolId, round);
+    return { poolId, round, entries: selected.entries_count, winners, ...tally };
+  }
+
+  /** Freezes the entrant list and fixes how many can win: floor(the round's share of available ÷ voucher amount). */
+  private async seal(poolId: string, round: number): Promise<DrawRow> {
+    const now = this.clock.now();
+    return this.db.transaction(async (tx) => {
+      await repo.lockEntriesTable(tx);
+      const pool = await repo.lockPool(tx, poolId);
+      if (!pool) throw new Error(`assertion: lottery pool ${poolId} vanished`);
+      const shareFen = roundShareFen(pool, round, pool.available_fen);
+      const sealed = await repo.insertDraw(tx, {
+        poolId, round, entriesCount: await repo.countEntries(tx, poolId, round), availableFen: pool.available_fen, shareFen,
+        amountFen: pool.amount_fen, winnersMax: Math.floor(shareFen / pool.amount_fen),
+      }, now);
+      return sealed ?? (await repo.findDraw(tx, poolId, round) as DrawRow);
+    });
+  }
+
+  /** Marks the entries with the smallest HMAC-SHA256(seed, entryId) as won, ranked in SQL. */
+  private async selectWinners(poolId: string, round: number): Promise<DrawRow> {
+    const now = this.clock.now();
+    return this.db.transaction(async (tx) => {
+      const draw = await repo.findDraw(tx, poolId, round, true);
+      if (!draw) throw new Error(`assertion: draw ${poolId}/${round} is not sealed`);
+      if (draw.selected_at) return draw;
+      const pool = await repo.findPool(tx, poolId);
+      if (!pool?.lottery_seed) throw new Error(`assertion: lottery pool ${poolId} has no seed`);
+      const marked = await repo.markWinners(tx, poolId, round, hmacPads(pool.lottery_seed), draw.winners_max, now);
+      const expected = Math.min(draw.winners_max, draw.entries_count);
+      if (marked !== expected) throw new Error(`assertion: draw ${poolId}/${round} marked ${marked} winners, expected ${expected}`);
+      return repo.markSelected(tx, poolId, round, marked, now);
+    });
+  }
+
+  /**
+   * Issues vouchers to up to ISSUE_BATCH wins in one transaction. A win that a holder limit
+   * or the budget refuses is forfeited with that problem code; anything else rolls the batch
+   * back, to be retried by the next run. Returns how many wins it settled.
+   */
+  private async issueBatch(poolId: string, round: number): Promise<number> {
+    const now = this.clock.now();
+    return this.db.transaction(async (tx) => {
+      const wins = await repo.winsToIssue(tx, poolId, round, ISSUE_BATCH);
+      if (wins.length === 0) return 0;
+      const pool = await repo.findPool(tx, poolId);
+      if (!pool) throw new Error(`assertion: lottery pool ${poolId} vanished`);
+      const outcomes: repo.WinOutcome[] = [];
+      for (const win of wins) outcomes.push(await this.issueWin(tx, pool, win, now));
+      await repo.recordWinOutcomes(tx, outcomes);
+      return outcomes.length;
+    });
+  }
+
+  private async issueWin(tx: Queryable, pool: PoolRow, win: EntryRow, now: Date): Promise<repo.WinOutcome> {
+    await tx.query(sql`SAVEPOINT lottery_win`);
+    try {
+      const voucher = await this.vouchers.issueOne(tx, pool, {
+        holder: { kind: win.holder_kind, id: win.holder_id }, source: 'lottery', sourceRef: win.id,
+      }, now);
+      await tx.query(sql`RELEASE SAVEPOINT lottery_win`);
+      return { entryId: win.id, voucherId: voucher.id, forfeitCode: null };
+    } catch (err) {
+      if (!(err instanceof HttpProblem)) throw err;
+      await tx.query(sql`ROLLBACK TO SAVEPOINT lottery_win`);
+      await tx.query(sql`RELEASE SAVEPOINT lottery_win`);
+      return { entryId: win.id, voucherId: null, forfeitCode: err.code };
+    }
+  }
+
+  /** Marks the round drawn and audits it, in one transaction; the pool is drawn when its last round is. */
+  private async finish(poolId: string, round: number): Promise<{ issued: number; forfeited: number }> {
+    const now = this.clock.now();
+    return this.db.transaction(async (tx) => {
+      const tally = await repo.winTally(tx, poolId, round);
+      const drawn = await repo.markDrawn(tx, poolId, round, now);
+      if (!drawn) {
+        if ((await repo.findDraw(tx, poolId, round))?.drawn_at) return tally;
+        throw new Error(`assertion: draw ${poolId}/${round} still has undecided entries`);
+      }
+      const pool = await repo.findPool(tx, poolId);
+      if (!pool) throw new Error(`assertion: lottery pool ${poolId} vanished`);
+      await this.audit.record(tx, {
+        actorUserId: null, orgId: pool.issuer_id, action: 'lottery.drawn', targetType: 'pool', targetId: poolId,
+        summary: {
+          round, seedHash: pool.lottery_seed_hash, entries: drawn.entries_count, availableFen: drawn.available_fen,
+          shareFen: drawn.share_fen, amountFen: drawn.amount_fen, winnersMax: drawn.winners_max, winners: drawn.winners_count, ...tally,
+        },
+      });
+      if ((await repo.drawnRoundsCount(tx, poolId)) === roundWindows(pool).length) await repo.markPoolDrawn(tx, poolId, now);
+      return tally;
+    });
+  }
+}

@@ -1,0 +1,165 @@
+/** SQL of redemptions and reversals, and the voucher, pool and merchant facts a redemption checks. */
+import type { MerchantScope } from '@hqt/shared';
+import { sql, type Queryable, type SQL } from '../../platform/db';
+
+/** What a redemption checks about the voucher and its pool, read (and for a commit, locked) at once. */
+export interface RedemptionContext {
+  voucher_id: string; code: string; pool_id: string; issuer_id: string; holder_kind: 'enterprise' | 'consumer';
+  holder_id: string; amount_fen: number; balance_fen: number; held_fen: number; provider_id: string | null;
+  valid_from: string; valid_until: string; status: 'pending_confirmation' | 'active' | 'redeemed' | 'expired' | 'revoked';
+  value_type: 'fixed' | 'ratio' | 'balance'; min_spend_fen: number; ratio_bp: number | null; merchant_scope: MerchantScope;
+  banned_categories: string[]; redemption_mode: 'direct' | 'confirm'; pool_status: string;
+}
+
+export async function redemptionContext(q: Queryable, voucherId: string, lock: boolean): Promise<RedemptionContext | null> {
+  const rows = await q.query<RedemptionContext>(sql`
+    SELECT v.id AS voucher_id, v.code, v.pool_id, v.issuer_id, v.holder_kind, v.holder_id, v.amount_fen, v.balance_fen,
+           v.held_fen, v.provider_id, v.valid_from, v.valid_until, v.status, p.value_type, p.min_spend_fen, p.ratio_bp,
+           p.merchant_scope, p.banned_categories, p.redemption_mode, p.status AS pool_status
+    FROM vouchers v JOIN pools p ON p.id = v.pool_id WHERE v.id = ${voucherId}
+    ${lock ? sql`FOR UPDATE OF v` : sql``}`);
+  return rows[0] ?? null;
+}
+
+export interface MerchantFacts {
+  id: string; status: string; categories: string[]; district: string | null;
+}
+
+export async function merchantFacts(q: Queryable, merchantId: string): Promise<MerchantFacts | null> {
+  const rows = await q.query<MerchantFacts>(sql`
+    SELECT id, status, categories, district FROM organisations WHERE id = ${merchantId} AND type = 'merchant'`);
+  return rows[0] ?? null;
+}
+
+export async function tokenUsed(q: Queryable, voucherId: string, step: number): Promise<boolean> {
+  const rows = await q.query(sql`SELECT 1 FROM redemptions WHERE voucher_id = ${voucherId} AND token_step = ${step}`);
+  return rows.length > 0;
+}
+
+export interface RedemptionRow {
+  id: string; pool_id: string; issuer_id: string; voucher_id: string; merchant_id: string;
+  holder_kind: 'enterprise' | 'consumer'; holder_id: string; cashier_id: string; mode: 'direct' | 'confirm';
+  status: 'pending' | 'posted' | 'rejected' | 'voided' | 'reversed'; order_amount_fen: number; discount_fen: number;
+  balance_after_fen: number; order_ref: string; token_step: number | null; contract_ref: string | null;
+  invoice_no: string | null; delivery_proof: Record<string, string | number | boolean> | null; created_at: string;
+  posted_at: string | null; decided_at: string | null; decided_by: string | null; decision_reason: string | null;
+  settlement_batch_id: string | null;
+}
+
+/** A redemption with its voucher code, its pool's rule facts and its reversal, if any. */
+export interface RedemptionFull extends RedemptionRow {
+  voucher_code: string; value_type: 'fixed' | 'ratio' | 'balance'; reversal_window_minutes: number | null;
+  rv_id: string | null; rv_amount_fen: number | null; rv_destination: 'voucher' | 'available' | null;
+  rv_reason: string | null; rv_reversed_by: string | null; rv_created_at: string | null;
+}
+
+export type NewRedemption = Omit<RedemptionRow, 'decided_at' | 'decided_by' | 'decision_reason' | 'settlement_batch_id'>;
+
+/** Inserts a redemption; null when its dynamic token step was already used on this voucher. */
+export async function insertRedemption(tx: Queryable, r: NewRedemption): Promise<RedemptionRow | null> {
+  const rows = await tx.query<RedemptionRow>(sql`
+    INSERT INTO redemptions (id, pool_id, issuer_id, voucher_id, merchant_id, holder_kind, holder_id, cashier_id, mode, status,
+      order_amount_fen, discount_fen, balance_after_fen, order_ref, token_step, contract_ref, invoice_no, delivery_proof,
+      created_at, posted_at)
+    VALUES (${r.id}, ${r.pool_id}, ${r.issuer_id}, ${r.voucher_id}, ${r.merchant_id}, ${r.holder_kind}, ${r.holder_id},
+      ${r.cashier_id}, ${r.mode}, ${r.status}, ${r.order_amount_fen}, ${r.discount_fen}, ${r.balance_after_fen}, ${r.order_ref},
+      ${r.token_step}, ${r.contract_ref}, ${r.invoice_no},
+      ${r.delivery_proof === null ? null : JSON.stringify(r.delivery_proof)}::jsonb, ${r.created_at}::timestamptz,
+      ${r.posted_at}::timestamptz)
+    ON CONFLICT (voucher_id, token_step) WHERE token_step IS NOT NULL DO NOTHING
+    RETURNING *`);
+  return rows[0] ?? null;
+}
+
+const FULL = sql`
+  SELECT r.*, v.code AS voucher_code, p.value_type, p.reversal_window_minutes,
+         rv.id AS rv_id, rv.amount_fen AS rv_amount_fen, rv.destination AS rv_destination, rv.reason AS rv_reason,
+         rv.reversed_by AS rv_reversed_by, rv.created_at AS rv_created_at
+  FROM redemptions r JOIN vouchers v ON v.id = r.voucher_id JOIN pools p ON p.id = r.pool_id
+  LEFT JOIN redemption_reversals rv ON rv.redemption_id = r.id`;
+
+/**
+ * One redemption with its voucher code and reversal. With `lock`, the row is locked first and
+ * then read by a second statement: a statement that waited for the lock would still see the
+ * joined reversal as of before the wait.
+ */
+export async function findFull(q: Queryable, id: string, lock = false): Promise<RedemptionFull | null> {
+  if (lock && (await q.query(sql`SELECT id FROM redemptions WHERE id = ${id} FOR UPDATE`)).length === 0) return null;
+  const rows = await q.query<RedemptionFull>(sql`${FULL} WHERE r.id = ${id}`);
+  return rows[0] ?? null;
+}
+
+/** Moves a redemption out of `from` in one conditional statement; false when it was not there. */
+export async function setStatus(
+  tx: Queryable, id: string, from: RedemptionRow['status'], to: RedemptionRow['status'], at: Date,
+  decision: { by: string | null; reason: string | null; posted: boolean } | null,
+): Promise<boolean> {
+  const now = at.toISOString();
+  const extra = decision
+    ? sql`, decided_at = ${now}, decided_by = ${decision.by}, decision_reason = ${decision.reason}
+          ${decision.posted ? sql`, posted_at = ${now}` : sql``}`
+    : sql``;
+  const rows = await tx.query(sql`UPDATE redemptions SET status = ${to} ${extra} WHERE id = ${id} AND status = ${from} RETURNING id`);
+  return rows.length === 1;
+}
+
+export interface NewReversal {
+  id: string; redemption_id: string; pool_id: string; issuer_id: string; voucher_id: string; merchant_id: string;
+  amount_fen: number; destination: 'voucher' | 'available'; reason: string | null; reversed_by: string; created_at: string;
+}
+
+export async function insertReversal(tx: Queryable, r: NewReversal): Promise<void> {
+  await tx.query(sql`
+    INSERT INTO redemption_reversals (id, redemption_id, pool_id, issuer_id, voucher_id, merchant_id, amount_fen, destination,
+      reason, reversed_by, created_at)
+    VALUES (${r.id}, ${r.redemption_id}, ${r.pool_id}, ${r.issuer_id}, ${r.voucher_id}, ${r.merchant_id}, ${r.amount_fen},
+      ${r.destination}, ${r.reason}, ${r.reversed_by}, ${r.created_at}::timestamptz)`);
+}
+
+/** Pending B2B redemptions older than `cutoff`, locked; rows another transaction holds are skipped. */
+export async function lockStalePending(tx: Queryable, cutoff: Date, limit: number): Promise<RedemptionFull[]> {
+  return tx.query<RedemptionFull>(sql`${FULL}
+    WHERE r.status = 'pending' AND r.created_at <= ${cutoff.toISOString()}
+    ORDER BY r.created_at, r.id LIMIT ${limit} FOR UPDATE OF r SKIP LOCKED`);
+}
+
+/** Who may see which redemptions: merchants their own, holders theirs, issuers their issuer's. */
+export interface Visibility {
+  all: boolean;
+  merchantIds: string[];
+  enterpriseIds: string[];
+  consumerId: string | null;
+  issuerIds: string[];
+}
+
+function uuidList(ids: string[]): SQL {
+  return sql.join(ids.map((i) => sql`${i}::uuid`), sql`, `);
+}
+
+function visibleSql(v: Visibility): SQL {
+  if (v.all) return sql`TRUE`;
+  const any: SQL[] = [];
+  if (v.merchantIds.length > 0) any.push(sql`r.merchant_id IN (${uuidList(v.merchantIds)})`);
+  if (v.enterpriseIds.length > 0) any.push(sql`(r.holder_kind = 'enterprise' AND r.holder_id IN (${uuidList(v.enterpriseIds)}))`);
+  if (v.consumerId) any.push(sql`(r.holder_kind = 'consumer' AND r.holder_id = ${v.consumerId}::uuid)`);
+  if (v.issuerIds.length > 0) any.push(sql`r.issuer_id IN (${uuidList(v.issuerIds)})`);
+  return any.length > 0 ? sql`(${sql.join(any, sql` OR `)})` : sql`FALSE`;
+}
+
+export interface RedemptionFilter {
+  status?: string;
+  poolId?: string;
+  voucherId?: string;
+  beforeCreatedAt?: string;
+  beforeId?: string;
+  limit: number;
+}
+
+export async function list(q: Queryable, v: Visibility, f: RedemptionFilter): Promise<RedemptionFull[]> {
+  const where: SQL[] = [visibleSql(v)];
+  if (f.status) where.push(sql`r.status = ${f.status}`);
+  if (f.poolId) where.push(sql`r.pool_id = ${f.poolId}`);
+  if (f.voucherId) where.push(sql`r.voucher_id = ${f.voucherId}`);
+  if (f.beforeCreatedAt && f.beforeId) where.push(sql`(r.created_at, r.id) < (${f.beforeCreatedAt}::timestamptz, ${f.beforeId}::uuid)`);
+  return q.query<RedemptionFull>(sql`${FULL} WHERE ${sql.join(where, sql` AND `)} ORDER BY r.created_at DESC, r.id DESC LIMIT ${f.limit}`);
+}
