@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startHarness, bearer, type Harness } from '../helpers/harness';
+import { expectReconciled } from '../helpers/reconcile';
 import { openPool, poolEquation } from '../helpers/factories';
 
 /** A tiny but real PDF header and trailer; the server decides the type by these bytes. */
@@ -40,7 +41,10 @@ describe('applications (申请 + 审核)', () => {
     cateringMerchantId = await orgOf('mch.catering');
     alphaId = await orgOf('ent.alpha');
   });
-  afterAll(() => h.close());
+  afterAll(async () => {
+    await expectReconciled(h);
+    await h.close();
+  });
 
   test('when an enterprise applies with a PDF and the approver grants, then the voucher is min(ratio × contract, cap, annual remainder) and bound to the provider', async () => {
     const pool = await openPool(h, COMPUTE_POOL);

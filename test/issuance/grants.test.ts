@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { parse } from 'csv-parse/sync';
 import { usccCheckChar } from '@hqt/shared';
 import { startHarness, bearer, type Harness } from '../helpers/harness';
+import { expectReconciled } from '../helpers/reconcile';
 import { bulkConsumers, openPool, poolEquation } from '../helpers/factories';
 import { DEMO_ORGS } from '../../server/src/demo/seed-demo';
 import { sql } from '../../server/src/platform/db';
@@ -46,7 +47,10 @@ describe('auto-grant (免申即享)', () => {
   beforeAll(async () => {
     h = await startHarness({ demo: true });
   });
-  afterAll(() => h.close());
+  afterAll(async () => {
+    await expectReconciled(h);
+    await h.close();
+  });
 
   const manager = () => h.login('jxw.manager');
 

@@ -2,6 +2,7 @@ import { createHash, createHmac } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { LotterySummary, PublishedEntry } from '@hqt/shared';
 import { startHarness, bearer, type Harness } from '../helpers/harness';
+import { expectReconciled } from '../helpers/reconcile';
 import { bulkConsumers, HOUR_MS, openPool, poolEquation } from '../helpers/factories';
 import { sql } from '../../server/src/platform/db';
 import { HttpProblem } from '../../server/src/app/problem';
@@ -17,7 +18,10 @@ describe('lottery (摇号)', () => {
   beforeAll(async () => {
     h = await startHarness({ demo: true });
   });
-  afterAll(() => h.close());
+  afterAll(async () => {
+    await expectReconciled(h);
+    await h.close();
+  });
 
   // Access tokens live 15 minutes and the tests move the clock by hours: log in per request.
   const asUser = async (login: string) => bearer(await h.login(login, /^166/.test(login) ? BULK_PASSWORD : undefined));

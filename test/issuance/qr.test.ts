@@ -3,6 +3,7 @@ import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
 import { dynamicMessage, formatDynamicToken, qrStep } from '@hqt/shared';
 import { startHarness, bearer, type Harness } from '../helpers/harness';
+import { expectReconciled } from '../helpers/reconcile';
 import { idemKey, openPool } from '../helpers/factories';
 
 function decodePng(buffer: Buffer): string {
@@ -26,7 +27,10 @@ describe('voucher QR codes', () => {
     voucherA = (await h.http().post(`/api/v1/pools/${pool.id}/claims`).set(bearer(consumer)).set('Idempotency-Key', idemKey()).send({})).body;
     voucherB = (await h.http().post(`/api/v1/pools/${pool.id}/claims`).set(bearer(consumer)).set('Idempotency-Key', idemKey()).send({})).body;
   });
-  afterAll(() => h.close());
+  afterAll(async () => {
+    await expectReconciled(h);
+    await h.close();
+  });
 
   test('when the PNG QR is decoded, then its token verifies as that voucher', async () => {
     const png = await h.http().get(`/api/v1/vouchers/${voucherA.id}/qr?format=png`).set(bearer(consumer)).buffer(true)

@@ -1,5 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { startHarness, bearer, type Harness } from '../helpers/harness';
+import { expectReconciled } from '../helpers/reconcile';
 import { bulkConsumers, idemKey, openPool, poolEquation } from '../helpers/factories';
 import { sql } from '../../server/src/platform/db';
 
@@ -15,7 +16,10 @@ describe('ticket stubs (票根经济)', () => {
     h = await startHarness({ demo: true });
     holders = await bulkConsumers(h, 8);
   });
-  afterAll(() => h.close());
+  afterAll(async () => {
+    await expectReconciled(h);
+    await h.close();
+  });
 
   const claim = async (login: string, poolId: string, ticketStub?: string, key = idemKey()) =>
     h.http().post(`/api/v1/pools/${poolId}/claims`).set(bearer(await h.login(login, 'bulk-pass-1')))

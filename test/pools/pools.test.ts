@@ -1,4 +1,5 @@
 import { startHarness, bearer, type Harness } from '../helpers/harness';
+import { expectReconciled } from '../helpers/reconcile';
 import { HOUR_MS, idemKey, openPool, poolEquation } from '../helpers/factories';
 import { sql } from '../../server/src/platform/db';
 
@@ -11,7 +12,10 @@ describe('pools: presets, four-eyes lifecycle, budget changes, merchants, eligib
     manager = await h.login('jxw.manager');
     approver = await h.login('jxw.approver');
   });
-  afterAll(() => h.close());
+  afterAll(async () => {
+    await expectReconciled(h);
+    await h.close();
+  });
 
   const window = () => ({
     claimOpensAt: new Date(h.clock.now().getTime() - HOUR_MS).toISOString(),
