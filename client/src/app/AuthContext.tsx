@@ -15,6 +15,8 @@ export type MeState =
 
 export interface AuthValue {
   isAuthenticated: boolean;
+  /** true after a deliberate logout: the next login starts at home, not on the last user's page */
+  loggedOut: boolean;
   me: MeState;
   reloadMe: () => void;
   login: (login: string, password: string) => Promise<void>;
@@ -51,13 +53,16 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const tokens = useSyncExternalStore(tokenStore.subscribe, tokenStore.get);
   const isAuthenticated = tokens !== null;
   const [me, reloadMe] = useMeState(isAuthenticated);
+  const [loggedOut, setLoggedOut] = useState(false);
 
   const login = useCallback(async (loginName: string, password: string) => {
     const response = await api.login(loginName, password);
+    setLoggedOut(false);
     tokenStore.set(pickTokens(response));
   }, []);
 
   const logout = useCallback(async () => {
+    setLoggedOut(true);
     const current = tokenStore.get();
     try {
       if (current !== null) await api.logout(current.refreshToken);
@@ -69,8 +74,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   }, []);
 
   const value = useMemo<AuthValue>(
-    () => ({ isAuthenticated, me, reloadMe, login, logout }),
-    [isAuthenticated, me, reloadMe, login, logout],
+    () => ({ isAuthenticated, loggedOut, me, reloadMe, login, logout }),
+    [isAuthenticated, loggedOut, me, reloadMe, login, logout],
   );
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }

@@ -1,7 +1,9 @@
 /** The page frame: skip link, header (brand, language, session), main, footer. */
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, Outlet, useLocation, useNavigate } from 'react-router-dom';
+import { Link, NavLink, Outlet, useLocation, useNavigate } from 'react-router-dom';
+import { isRole } from '../api/types';
+import { areasForRoles } from '../features/home/areas';
 import { useAuth } from './AuthContext';
 import { LanguageSwitch } from './LanguageSwitch';
 
@@ -30,6 +32,28 @@ function SessionControls() {
         {busy ? t('header.loggingOut') : t('header.logout')}
       </button>
     </>
+  );
+}
+
+/** Links to the areas the signed-in user's roles use; scrolls sideways on narrow screens. */
+function AreaNav() {
+  const { t } = useTranslation();
+  const { me } = useAuth();
+  if (me.status !== 'ready') return null;
+  const areas = areasForRoles(me.me.memberships.map((m) => m.role).filter(isRole));
+  if (areas.length === 0) return null;
+  return (
+    <nav className="area-nav" aria-label={t('app.areaNav')}>
+      <ul>
+        {areas.map((area) => (
+          <li key={area.id}>
+            <NavLink to={area.path} end={false}>
+              {t(`areas.${area.id}.title`)}
+            </NavLink>
+          </li>
+        ))}
+      </ul>
+    </nav>
   );
 }
 
@@ -75,6 +99,7 @@ export function Layout() {
           {isAuthenticated && <SessionControls />}
         </nav>
       </header>
+      {isAuthenticated && <AreaNav />}
       <main id="main" className="app-main" tabIndex={-1} ref={mainRef}>
         <Outlet />
       </main>

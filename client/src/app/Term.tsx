@@ -4,10 +4,11 @@
  * programmes by their Chinese names.
  */
 import { useTranslation } from 'react-i18next';
+import type { PoolKind } from '@hqt/shared';
 import type { Role } from '../api/types';
 import type { AreaId } from '../features/home/areas';
 
-export type TermKey = `roles.${Role}` | `areas.${AreaId}.title`;
+export type TermKey = `roles.${Role}` | `areas.${AreaId}.title` | `kinds.${PoolKind}`;
 
 export function Term({ k }: { k: TermKey }) {
   const { t, i18n } = useTranslation();

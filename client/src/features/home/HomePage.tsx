@@ -6,7 +6,7 @@ import { useAuth } from '../../app/AuthContext';
 import { Loading, ProblemAlert } from '../../app/ProblemAlert';
 import { Term } from '../../app/Term';
 import { useDocumentTitle } from '../../app/useDocumentTitle';
-import { areasForRoles } from './areas';
+import { areasForRoles, BUILT_AREAS } from './areas';
 
 function OrgName({ membership }: { membership: Membership }) {
   const { t, i18n } = useTranslation();
@@ -67,7 +67,7 @@ function AreaCards({ me }: { me: Me }) {
               <Term k={`areas.${area.id}.title`} />
             </span>
             <span className="area-description">{t(`areas.${area.id}.description`)}</span>
-            <span className="badge badge-soon">{t('comingSoon.badge')}</span>
+            {!BUILT_AREAS.has(area.id) && <span className="badge badge-soon">{t('comingSoon.badge')}</span>}
           </Link>
         </li>
       ))}

@@ -30,6 +30,19 @@ export interface Area {
   path: string;
 }
 
+/** Areas whose pages exist; the others show an honest "coming soon" page until their API lands. */
+export const BUILT_AREAS: ReadonlySet<AreaId> = new Set<AreaId>([
+  'pools',
+  'approvals',
+  'merchants',
+  'audit',
+  'claimablePools',
+  'wallet',
+  'rounds',
+  'vouchers',
+  'merchantApprovals',
+]);
+
 const AREA_PATHS: Record<AreaId, string> = {
   pools: '/pools',
   approvals: '/approvals',
@@ -64,6 +77,11 @@ export const ROLE_AREAS: Record<Role, readonly AreaId[]> = {
   merchant_cashier: MERCHANT_AREAS,
   merchant_admin: MERCHANT_AREAS,
 };
+
+/** Whether any of the roles uses the area. */
+export function areaAllowed(id: AreaId, roles: readonly Role[]): boolean {
+  return roles.some((role) => ROLE_AREAS[role].includes(id));
+}
 
 /** The areas for a set of roles, each once, in the order the roles list them. */
 export function areasForRoles(roles: readonly Role[]): Area[] {
