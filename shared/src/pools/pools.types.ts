@@ -58,4 +58,35 @@ export interface Pool {
   version: number;
   createdAt: string;
   updatedAt: string;
+  /** display names, so approval queues can say who submitted (four eyes) */
+  createdByName?: string | null;
+  submittedByName?: string | null;
+  approvedByName?: string | null;
+}
+
+export interface BudgetChange {
+  id: string;
+  poolId: string;
+  poolNameZh: string;
+  poolNameEn: string | null;
+  issuerId: string;
+  deltaFen: number;
+  reason: string;
+  status: 'pending' | 'approved' | 'rejected';
+  requestedBy: string;
+  requestedByName: string;
+  decidedBy: string | null;
+  decidedByName: string | null;
+  decidedAt: string | null;
+  createdAt: string;
+}
+
+export interface Merchant {
+  id: string;
+  nameZh: string;
+  nameEn: string | null;
+  uscc: string;
+  district: string | null;
+  status: string;
+  categories: string[];
 }

@@ -136,7 +136,7 @@ function PoolItem({ pool, onDone }: { pool: Pool; onDone: () => void }) {
 }
 
 function changeBlocker(change: BudgetChange, session: Session): 'ownSubmission' | 'notApprover' | null {
-  if (change.requested_by === session.userId) return 'ownSubmission';
+  if (change.requestedBy === session.userId) return 'ownSubmission';
   if (!session.has('issuer_approver')) return 'notApprover';
   return null;
 }
@@ -158,20 +158,20 @@ function ChangeItem({ change, pool, onDone }: { change: BudgetChange; pool: Pool
         <h3>
           {pool !== undefined ? <Link to={`/pools/${pool.id}`}>{localName(i18n.language, pool.nameZh, pool.nameEn)}</Link> : t('approvals.unknownPool')}
         </h3>
-        <span className={change.delta_fen > 0 ? 'delta-up' : 'delta-down'}>
-          {change.delta_fen > 0 ? t('approvals.increaseBy', { amount: formatFen(change.delta_fen) }) : t('approvals.decreaseBy', { amount: formatFen(-change.delta_fen) })}
+        <span className={change.deltaFen > 0 ? 'delta-up' : 'delta-down'}>
+          {change.deltaFen > 0 ? t('approvals.increaseBy', { amount: formatFen(change.deltaFen) }) : t('approvals.decreaseBy', { amount: formatFen(-change.deltaFen) })}
         </span>
       </div>
       <dl className="facts facts-inline">
         <div>
           <dt>{t('approvals.submittedBy')}</dt>
           <dd>
-            <Person userId={change.requested_by} />
+            <Person userId={change.requestedBy} />
           </dd>
         </div>
         <div>
           <dt>{t('approvals.submittedAt')}</dt>
-          <dd>{formatDateTime(change.created_at, i18n.language)}</dd>
+          <dd>{formatDateTime(change.createdAt, i18n.language)}</dd>
         </div>
         <div>
           <dt>{t('budgetChange.reason')}</dt>
@@ -180,7 +180,7 @@ function ChangeItem({ change, pool, onDone }: { change: BudgetChange; pool: Pool
         {pool !== undefined && (
           <div>
             <dt>{t('approvals.budgetNow')}</dt>
-            <dd>{t('approvals.budgetAfter', { now: formatFen(pool.budgetFen), after: formatFen(pool.budgetFen + change.delta_fen) })}</dd>
+            <dd>{t('approvals.budgetAfter', { now: formatFen(pool.budgetFen), after: formatFen(pool.budgetFen + change.deltaFen) })}</dd>
           </div>
         )}
       </dl>
@@ -232,7 +232,7 @@ export function ApprovalsPage() {
             ) : (
               <ul className="queue">
                 {state.data.changes.map((change) => (
-                  <ChangeItem key={change.id} change={change} pool={state.data.poolsById.get(change.pool_id)} onDone={reload} />
+                  <ChangeItem key={change.id} change={change} pool={state.data.poolsById.get(change.poolId)} onDone={reload} />
                 ))}
               </ul>
             )}

@@ -1,21 +1,9 @@
 /** Typed calls of the pools capability (/pools, /budget-changes, /pool-presets). */
-import type { EligibilityResult, Page, Pool, PoolKind, PoolPreset, PoolStatus } from '@hqt/shared';
+import type { BudgetChange, EligibilityResult, Page, Pool, PoolKind, PoolPreset, PoolStatus } from '@hqt/shared';
 import { api } from '../../api/client';
 import { withQuery } from '../../api/query';
 
-/** GET /budget-changes answers with its database row (snake_case), unlike the other endpoints. */
-export interface BudgetChange {
-  id: string;
-  pool_id: string;
-  issuer_id?: string;
-  delta_fen: number;
-  reason: string;
-  status: 'pending' | 'approved' | 'rejected';
-  requested_by: string;
-  decided_by: string | null;
-  decided_at: string | null;
-  created_at: string;
-}
+export type { BudgetChange } from '@hqt/shared';
 
 export type LifecycleStep = 'submit' | 'approve' | 'pause' | 'resume' | 'close';
 

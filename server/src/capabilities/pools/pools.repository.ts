@@ -130,14 +130,6 @@ export async function decideBudgetChange(tx: Queryable, id: string, status: 'app
     WHERE id = ${id} AND status = 'pending'`);
 }
 
-export async function listBudgetChanges(q: Queryable, issuerIds: string[] | 'all', status: string | null, limit: number): Promise<(BudgetChangeRow & { issuer_id: string })[]> {
-  const scope = issuerIds === 'all' ? sql`TRUE` : issuerIds.length === 0 ? sql`FALSE`
-    : sql`p.issuer_id IN (${sql.join(issuerIds.map((i) => sql`${i}::uuid`), sql`, `)})`;
-  const st = status ? sql`c.status = ${status}` : sql`TRUE`;
-  return q.query(sql`SELECT c.*, p.issuer_id FROM pool_budget_changes c JOIN pools p ON p.id = c.pool_id
-    WHERE ${scope} AND ${st} ORDER BY c.created_at DESC LIMIT ${limit}`);
-}
-
 // ---- merchants ----
 
 export interface MerchantRow {
@@ -212,4 +204,25 @@ export async function onEligibleList(q: Queryable, poolId: string, identifiers: 
   const rows = await q.query(sql`SELECT 1 FROM pool_eligible_list WHERE pool_id = ${poolId}
     AND identifier IN (${sql.join(ids.map((i) => sql`${i}`), sql`, `)}) LIMIT 1`);
   return rows.length > 0;
+}
+
+export async function displayNames(q: Queryable, userIds: string[]): Promise<Map<string, string>> {
+  const ids = [...new Set(userIds)];
+  if (ids.length === 0) return new Map();
+  const rows = await q.query<{ id: string; display_name: string }>(sql`SELECT id, display_name FROM users
+    WHERE id IN (${sql.join(ids.map((i) => sql`${i}::uuid`), sql`, `)})`);
+  return new Map(rows.map((r) => [r.id, r.display_name]));
+}
+
+export async function listBudgetChangesWithPool(q: Queryable, issuerIds: string[] | 'all', status: string | null, limit: number, id?: string) {
+  const scope = issuerIds === 'all' ? sql`TRUE` : issuerIds.length === 0 ? sql`FALSE`
+    : sql`p.issuer_id IN (${sql.join(issuerIds.map((i) => sql`${i}::uuid`), sql`, `)})`;
+  const st = status ? sql`c.status = ${status}` : sql`TRUE`;
+  const one = id ? sql`c.id = ${id}` : sql`TRUE`;
+  return q.query<BudgetChangeRow & { issuer_id: string; pool_name_zh: string; pool_name_en: string | null; requested_by_name: string; decided_by_name: string | null }>(sql`
+    SELECT c.*, p.issuer_id, p.name_zh AS pool_name_zh, p.name_en AS pool_name_en,
+           ru.display_name AS requested_by_name, du.display_name AS decided_by_name
+    FROM pool_budget_changes c JOIN pools p ON p.id = c.pool_id
+    JOIN users ru ON ru.id = c.requested_by LEFT JOIN users du ON du.id = c.decided_by
+    WHERE ${scope} AND ${st} AND ${one} ORDER BY c.created_at DESC LIMIT ${limit}`);
 }

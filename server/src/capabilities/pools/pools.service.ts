@@ -4,7 +4,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import {
-  PRESETS, evaluateEligibility, type EligibilityResult, type EligibilitySubject, type Pool, type PoolKind, type PoolStatus,
+  PRESETS, evaluateEligibility, type BudgetChange, type EligibilityResult, type EligibilitySubject, type Pool, type PoolKind, type PoolStatus,
 } from '@hqt/shared';
 import type { Clock } from '../../platform/clock';
 import { sql, type Db, type Queryable } from '../../platform/db';
@@ -139,7 +139,13 @@ export class PoolsService {
   private async withSums(rows: PoolRow[]): Promise<Pool[]> {
     const sums = await ledger.poolSums(this.db, rows.map((r) => r.id));
     const byPool = new Map(sums.map((s) => [s.pool_id, s]));
-    return rows.map((r) => toPool(r, byPool.get(r.id)));
+    const names = await repo.displayNames(this.db, rows.flatMap((r) => [r.created_by, r.submitted_by, r.approved_by].filter((x): x is string => !!x)));
+    return rows.map((r) => ({
+      ...toPool(r, byPool.get(r.id)),
+      createdByName: names.get(r.created_by) ?? null,
+      submittedByName: r.submitted_by ? names.get(r.submitted_by) ?? null : null,
+      approvedByName: r.approved_by ? names.get(r.approved_by) ?? null : null,
+    }));
   }
 
   async get(actor: Actor, id: string): Promise<Pool> {
@@ -274,7 +280,7 @@ export class PoolsService {
     });
   }
 
-  async requestBudgetChange(actor: Actor, id: string, deltaFen: number, reason: string): Promise<repo.BudgetChangeRow> {
+  async requestBudgetChange(actor: Actor, id: string, deltaFen: number, reason: string): Promise<BudgetChange> {
     const now = this.clock.now();
     return this.db.transaction(async (tx) => {
       const pool = await this.visiblePool(actor, id, tx);
@@ -285,11 +291,11 @@ export class PoolsService {
         actorUserId: actor.userId, actorOrgId: pool.issuer_id, orgId: pool.issuer_id, action: 'pool.budget_change_requested',
         targetType: 'budget_change', targetId: change.id, summary: { poolId: id, deltaFen, reason },
       });
-      return change;
+      return this.budgetChangeView(tx, change.id);
     });
   }
 
-  async decideBudgetChange(actor: Actor, changeId: string, approve: boolean): Promise<repo.BudgetChangeRow> {
+  async decideBudgetChange(actor: Actor, changeId: string, approve: boolean): Promise<BudgetChange> {
     const now = this.clock.now();
     return this.db.transaction(async (tx) => {
       const change = await repo.lockBudgetChange(tx, changeId);
@@ -309,13 +315,28 @@ export class PoolsService {
         action: approve ? 'pool.budget_change_approved' : 'pool.budget_change_rejected', targetType: 'budget_change',
         targetId: changeId, summary: { poolId: pool.id, deltaFen: change.delta_fen },
       });
-      return { ...change, status: approve ? 'approved' : 'rejected', decided_by: actor.userId, decided_at: now.toISOString() };
+      return this.budgetChangeView(tx, changeId);
     });
   }
 
-  async listBudgetChanges(actor: Actor, status: string | null, limit: number): Promise<repo.BudgetChangeRow[]> {
+  async listBudgetChanges(actor: Actor, status: string | null, limit: number): Promise<BudgetChange[]> {
     const scope = hasRole(actor, ['platform_admin']) ? 'all' : orgsWithRole(actor, ISSUER_READ_ROLES);
-    return repo.listBudgetChanges(this.db, scope, status, limit);
+    return this.budgetChangeViews(this.db, scope, status, limit);
+  }
+
+  private async budgetChangeView(q: Queryable, id: string): Promise<BudgetChange> {
+    const [view] = await this.budgetChangeViews(q, 'all', null, 1, id);
+    return view as BudgetChange;
+  }
+
+  private async budgetChangeViews(q: Queryable, scope: string[] | 'all', status: string | null, limit: number, id?: string): Promise<BudgetChange[]> {
+    const rows = await repo.listBudgetChangesWithPool(q, scope, status, limit, id);
+    return rows.map((r) => ({
+      id: r.id, poolId: r.pool_id, poolNameZh: r.pool_name_zh, poolNameEn: r.pool_name_en, issuerId: r.issuer_id,
+      deltaFen: r.delta_fen, reason: r.reason, status: r.status as BudgetChange['status'], requestedBy: r.requested_by,
+      requestedByName: r.requested_by_name, decidedBy: r.decided_by, decidedByName: r.decided_by_name,
+      decidedAt: r.decided_at, createdAt: r.created_at,
+    }));
   }
 
   /** The eligibility subject of a holder, as the shared rule evaluator sees it. */
