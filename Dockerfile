@@ -17,7 +17,7 @@ RUN npm run build && npm prune --omit=dev
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production PORT=3000 HOST=0.0.0.0 DATA_DIR=/var/lib/hqt
 RUN groupadd --system hqt && useradd --system --gid hqt --home /var/lib/hqt hqt \
- && mkdir -p /var/lib/hqt && chown hqt:hqt /var/lib/hqt
+ && mkdir -p /var/lib/hqt/files && chown -R hqt:hqt /var/lib/hqt
 WORKDIR /app
 COPY --from=build --chown=hqt:hqt /app/package.json ./
 COPY --from=build --chown=hqt:hqt /app/node_modules node_modules

@@ -18,9 +18,10 @@ export default defineConfig({
     outDir: 'dist',
     emptyOutDir: true,
     sourcemap: true,
-    // One bundle on purpose: the service worker keeps exactly what index.html references,
-    // so every page (the offline wallet above all) is in the cached shell. Joi arrives as
-    // its prebuilt browser file through the package's "browser" field.
+    // One main bundle on purpose: the service worker keeps exactly what index.html references,
+    // so every page (the offline wallet above all) is in the cached shell. Only two online-only
+    // pieces load on demand: the dashboard (ECharts) and jsQR (the scanner's fallback decoder).
+    // Joi arrives as its prebuilt browser file through the package's "browser" field.
     chunkSizeWarningLimit: 900,
   },
 });

@@ -1,7 +1,9 @@
 /**
  * The server process: configuration → database (lock, migrations, demo data) → HTTP.
- * On SIGTERM/SIGINT it reports not-ready, stops accepting, finishes in-flight requests
- * within a bound, closes the database cleanly and exits 0.
+ * With WORKERS > 1 this process becomes the cluster primary and forks the servers.
+ * On SIGTERM/SIGINT it reports not-ready, stops accepting, flushes, finishes in-flight
+ * requests within SHUTDOWN_GRACE_MS, closes the database cleanly and exits 0
+ * (platform/shutdown.ts).
  */
 import type { Server } from 'node:http';
 import { ConfigError, loadConfig } from './config/config';
@@ -12,8 +14,13 @@ import { openDatabase } from './platform/open-db';
 import { systemClock } from './platform/clock';
 import { createApp } from './app/create-app';
 import { seedDemoIfEmpty } from './demo/seed-demo';
-
-const SHUTDOWN_GRACE_MS = 10_000;
+import { SEED_LOCK_KEY, withAdvisoryLock } from './platform/advisory-lock';
+import { isClusterWorker, joinClusterMetrics, runPrimary } from './platform/cluster';
+import type { Db } from './platform/db';
+import { createPgDb } from './platform/db-pg';
+import { startMetricsServer } from './platform/metrics';
+import { closeSharedRedis } from './platform/redis';
+import { exitOnSignals, ShutdownHooks } from './platform/shutdown';
 
 async function main(): Promise<void> {
   let config;
@@ -27,6 +34,8 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
+  if (config.workers > 1 && !isClusterWorker()) return runPrimary(config, logger);
+  joinClusterMetrics();
   let opened;
   try {
     opened = await openDatabase(config, logger);
@@ -39,32 +48,33 @@ async function main(): Promise<void> {
   }
   const applied = await migrate(opened.db);
   if (applied.length > 0) logger.info({ applied }, 'migrations applied');
-  if (config.seedDemo) await seedDemoIfEmpty(opened.db, config, logger);
+  // two instances starting at once on an empty database: one seeds, the other then finds users
+  if (config.seedDemo) await withAdvisoryLock(opened.db, SEED_LOCK_KEY, (db) => seedDemoIfEmpty(db, config, logger));
+  const reportsDb: Db | undefined = config.reportsDatabaseUrl
+    ? createPgDb({ url: config.reportsDatabaseUrl, poolMax: config.reportsDatabasePoolMax, applicationName: 'hqt-reports' })
+    : undefined;
+  const shutdownHooks = new ShutdownHooks();
 
-  const { app, state, services } = createApp({ config, db: opened.db, logger, clock: systemClock });
+  const { app, state, services } = createApp({ config, db: opened.db, reportsDb, shutdownHooks, logger, clock: systemClock });
   services.jobs.start();
   const server: Server = app.listen(config.port, config.host, () => {
     logger.info({ port: config.port, database: opened.db.kind }, `沪券通 listening on http://localhost:${config.port}`);
   });
+  const servers = [server];
+  // under WORKERS > 1 the primary serves the metrics port with every worker's sum
+  if (config.metricsPort !== null && !isClusterWorker()) servers.push(await startMetricsServer(config.metricsPort, config.host, logger));
 
-  let stopping = false;
-  const shutdown = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    state.shuttingDown = true;
-    logger.info({ signal }, 'shutting down');
-    await services.jobs.stop();
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    const timer = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
-    await closed;
-    clearTimeout(timer);
-    await opened.close();
-    logger.info('stopped');
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  exitOnSignals({
+    state, servers, hooks: shutdownHooks, logger,
+    graceMs: config.shutdownGraceMs, delayMs: config.shutdownDelayMs,
+    stopJobs: () => services.jobs.stop(),
+    jobsIdle: () => services.jobs.idle(),
+    close: async () => {
+      await reportsDb?.close();
+      await closeSharedRedis();
+      await opened.close();
+    },
+  });
 }
 
 main().catch((err: unknown) => {

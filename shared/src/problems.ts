@@ -13,6 +13,7 @@ export const PROBLEMS = {
   INTERNAL_ERROR: { status: 500, title: 'Internal error' },
   NOT_READY: { status: 503, title: 'The service is not ready' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  OVERLOADED: { status: 503, title: 'The server is busy; retry after the seconds Retry-After gives' },
   // identity
   UNAUTHENTICATED: { status: 401, title: 'Authentication is required' },
   TOKEN_INVALID: { status: 401, title: 'The access token is invalid' },
@@ -75,6 +76,9 @@ export const PROBLEMS = {
   TOKEN_REPLAYED: { status: 409, title: 'This QR code was already used; ask the holder to show a fresh one' },
   NO_DISCOUNT: { status: 422, title: 'The order earns no discount on this voucher' },
   B2B_DETAILS_REQUIRED: { status: 400, title: 'A B2B redemption needs contractRef and invoiceNo' },
+  // settlement and reports
+  SETTLEMENT_STATE_CONFLICT: { status: 409, title: 'The settlement batch is not in a state that allows this step' },
+  REPORT_RANGE_INVALID: { status: 400, title: 'The date range is invalid (from after to, or too long)' },
 } as const;
 
 export type ProblemCode = keyof typeof PROBLEMS;

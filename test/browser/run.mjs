@@ -6,12 +6,24 @@
  *   2. agency: the manager drafts a consumption pool in the editor (labelled fields), previews
  *      and submits it, and sees the approve button disabled on its own submission; the
  *      approver approves it from the approvals queue;
- *   3. consumer: claims from the wallet at 360 px, sees the dynamic QR (its text equals the
- *      token Node computes from the voucher key, the QR image decodes to it, it changes with
- *      the clock step, and the server accepts it when the redemption preview exists), then
+ *   3. consumer: enters a lottery from the rounds page; claims from the wallet at 360 px, sees
+ *      the dynamic QR (its text equals the token Node computes from the voucher key, the QR
+ *      image decodes to it, it changes with the clock step, and the server accepts it), then
  *      goes offline and the reloaded wallet still shows the voucher and a fresh QR;
  *   4. enterprise: sees the pools it can get and the reasons for those it cannot, claims a
- *      first-come pool and finds the static QR in its wallet.
+ *      first-come pool and finds the static QR in its wallet;
+ *   5. merchant scanner — with 2 and 3, issue 5's first journey: Chromium's fake camera plays a
+ *      .y4m of the consumer's current QR, the page's camera path decodes it (jsQR: headless
+ *      Chromium has no BarcodeDetector), the cashier redeems ¥600 (preview, confirm, receipt),
+ *      "Today" shows the totals, the auditor's dashboard the redemption and 拉动比, the
+ *      consumer's wallet the voucher as used; then the cashier reverses it from "Today";
+ *   6. B2B — issue 5's second journey: an enterprise applies with a PDF (a .txt is refused in
+ *      the page), the approver downloads the contract and grants the application, the compute
+ *      provider reads the static QR from a photo and submits contract, invoice and delivery
+ *      proof, the enterprise confirms it; the provider's admin opens its statements;
+ *   7. agency extras: a grant list upload whose progress the page polls to the end, and its
+ *      result CSV; the lottery drawn by its job, the agency's lottery page with the entrant
+ *      list, the consumer's result verified in the browser; the settlement list.
  * Each journey runs in a fresh browser profile and saves screenshots.
  *
  * Needs `npm run build` first. Run with `npm run test:browser`.
@@ -20,7 +32,7 @@
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -29,6 +41,7 @@ import { fileURLToPath } from 'node:url';
 import jsQR from 'jsqr';
 import { chromium } from 'playwright-core';
 import { PNG } from 'pngjs';
+import { qrPng, writeQrY4m } from './fake-camera.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -151,14 +164,15 @@ async function waitUntilReady(baseUrl, child, logTail) {
   throw new Error(`server not ready within ${READY_TIMEOUT_MS / 1000} s:\n${logTail.join('\n')}`);
 }
 
-async function launchBrowser(baseUrl, viewport = VIEWPORT) {
+async function launchBrowser(baseUrl, viewport = VIEWPORT, extraArgs = []) {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
   const profileDir = await mkdtemp(path.join(tmpdir(), 'hqt-browser-profile-'));
   cleanups.push(() => rm(profileDir, { recursive: true, force: true }));
   const context = await chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
+    acceptDownloads: true,
     viewport,
     locale: 'zh-CN',
     timezoneId: 'Asia/Shanghai',
@@ -416,19 +430,54 @@ async function agencyJourney(baseUrl, shared) {
 
 // ---------------------------------------------------------------- consumer wallet
 
+const LOTTERY_POOL_NAME = '徐汇周末摇号消费券（E2E）';
+/** The lottery's entries close this long after set-up; the lottery journey draws it after that. */
+const LOTTERY_OPEN_MS = 45_000;
+
+/** Creates, submits and approves a pool through the API (the agency journey covers the editor). */
+async function publishPool(baseUrl, body) {
+  const manager = await apiLogin(baseUrl, 'jxw.manager');
+  const approver = await apiLogin(baseUrl, 'jxw.approver');
+  const created = await apiCall(baseUrl, 'POST', '/pools', { token: manager, body });
+  assert(created.status === 201, `pool set-up: create (got ${created.status} ${JSON.stringify(created.body)})`);
+  assert((await apiCall(baseUrl, 'POST', `/pools/${created.body.id}/submit`, { token: manager })).status === 200, 'pool set-up: submit');
+  const approved = await apiCall(baseUrl, 'POST', `/pools/${created.body.id}/approve`, { token: approver });
+  assert(approved.status === 200, `pool set-up: approve (got ${approved.status})`);
+  return approved.body;
+}
+
+/** A consumer lottery pool whose one round takes entries for LOTTERY_OPEN_MS from now. */
+async function setUpLotteryPool(baseUrl) {
+  const now = Date.now();
+  const pool = await publishPool(baseUrl, {
+    kind: 'consumption', nameZh: LOTTERY_POOL_NAME, budgetFen: 1_000_000, distribution: 'lottery',
+    valueRule: { type: 'fixed', amountFen: 9_000, minSpendFen: 30_000 },
+    claimOpensAt: new Date(now - 60_000).toISOString(), claimClosesAt: new Date(now + LOTTERY_OPEN_MS).toISOString(),
+  });
+  assert(/^[0-9a-f]{64}$/.test(pool.lotterySeedHash ?? ''), 'the approved lottery pool publishes its seed commitment');
+  return { poolId: pool.id, closesAtMs: now + LOTTERY_OPEN_MS };
+}
+
 async function consumerJourney(baseUrl, shared) {
   assert(shared.poolId !== undefined, 'the agency journey created a pool');
+  shared.lottery = await setUpLotteryPool(baseUrl);
   const browser = await launchBrowser(baseUrl, PHONE);
   const { context, page } = browser;
   await loginAs(page, baseUrl, CONSUMER);
 
   await page.goto(`${baseUrl}/rounds`);
+  const lotteryRound = page.getByTestId('round').filter({ hasText: LOTTERY_POOL_NAME });
+  await lotteryRound.getByRole('button', { name: `报名摇号 ${LOTTERY_POOL_NAME}` }).click();
+  const entered = await lotteryRound.getByTestId('lottery-my-entry').innerText();
+  assert(entered.includes('已报名'), `the round says the consumer entered the lottery (got "${entered}")`);
+  log('consumer entered the lottery from the rounds page');
   const round = page.getByTestId('round').filter({ hasText: POOL_NAME });
   await round.waitFor();
   await screenshot(page, 'rounds.png');
   await round.getByRole('button', { name: `立即领取 ${POOL_NAME}` }).click();
   await page.waitForURL(/\/my-vouchers\/[0-9a-f-]{36}$/);
   const voucherId = page.url().split('/').pop();
+  shared.voucherId = voucherId;
   log(`consumer claimed voucher ${voucherId}`);
 
   const tokenEl = page.getByTestId('qr-token');
@@ -570,11 +619,318 @@ async function enterpriseJourney(baseUrl) {
   await checkHygiene(browser);
 }
 
+// ---------------------------------------------------------------- merchant scanner (issue 5, journey 1)
+
+/** Today's date in Shanghai, as a date input takes it. */
+function shanghaiToday() {
+  return new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 10);
+}
+
+/**
+ * The merchant's phone reads the consumer's dynamic QR through the camera. Chromium's fake
+ * camera plays a .y4m of the code; headless Chromium has no BarcodeDetector, so the page's
+ * jsQR path decodes it. The token is the one for the next 30-second step, which the server
+ * accepts from now until about a minute later (±1 step).
+ */
+async function scannerJourney(baseUrl, shared) {
+  assert(shared.voucherId !== undefined, 'the consumer journey claimed a voucher');
+  const consumerToken = await apiLogin(baseUrl, CONSUMER);
+  const { body: voucher } = await apiCall(baseUrl, 'GET', `/vouchers/${shared.voucherId}`, { token: consumerToken });
+  const step = Math.floor(Date.now() / 1000 / QR_STEP_SECONDS) + 1;
+  const token = nodeDynamicToken(voucher.code, voucher.qr.key, step);
+  const cameraDir = await mkdtemp(path.join(tmpdir(), 'hqt-fake-camera-'));
+  cleanups.push(() => rm(cameraDir, { recursive: true, force: true }));
+  const y4m = path.join(cameraDir, 'voucher-qr.y4m');
+  await writeQrY4m(token, y4m);
+  log(`fake camera plays the voucher's QR for step ${step} (${token})`);
+
+  const merchant = await launchBrowser(baseUrl, PHONE, [
+    '--use-fake-device-for-media-stream',
+    '--use-fake-ui-for-media-stream',
+    `--use-file-for-fake-video-capture=${y4m}`,
+  ]);
+  const { page } = merchant;
+  await loginAs(page, baseUrl, 'mch.catering.cashier');
+  await page.getByRole('navigation', { name: '工作区' }).getByRole('link', { name: '扫码核销' }).click();
+  await page.getByRole('button', { name: '打开摄像头' }).waitFor();
+  await screenshot(page, 'scanner-camera.png');
+  await page.getByRole('button', { name: '打开摄像头' }).click();
+  const scanned = page.getByTestId('scanned-code');
+  await scanned.waitFor();
+  assert((await scanned.innerText()).includes(voucher.code), 'the camera read the voucher code');
+  const via = page.getByTestId('scanned-via');
+  assert((await via.getAttribute('data-source')) === 'camera', 'the code came through the camera');
+  assert((await via.getAttribute('data-decoder')) === 'jsqr', 'headless Chromium decoded it with the jsQR path');
+  log('the camera path (getUserMedia → canvas → jsQR) read the dynamic QR');
+
+  await page.getByRole('textbox', { name: '订单金额' }).fill('600');
+  await page.getByRole('button', { name: '计算优惠' }).click();
+  await page.getByTestId('redeem-preview').waitFor();
+  assert((await page.getByTestId('preview-discount').innerText()) === '−¥180.00', 'the preview shows the 满500减180 discount');
+  assert((await page.getByTestId('preview-pay').innerText()) === '¥420.00', 'the preview shows what the customer pays');
+  await screenshot(page, 'scanner.png');
+  await page.getByRole('button', { name: '确认核销' }).click();
+  await page.getByTestId('receipt').waitFor();
+  assert((await page.getByTestId('receipt-headline').innerText()) === '核销成功', 'the receipt says redeemed');
+  assert((await page.getByTestId('receipt-pay').innerText()) === '¥420.00', 'the receipt shows what the customer paid');
+  await screenshot(page, 'receipt.png');
+  log('cashier redeemed ¥600 with the voucher: discount ¥180, customer pays ¥420');
+
+  await page.getByRole('navigation', { name: '工作区' }).getByRole('link', { name: '今日' }).click();
+  await page.getByTestId('today-totals').waitFor();
+  assert((await page.getByTestId('today-count').innerText()) === '1', "today's totals count the redemption");
+  assert((await page.getByTestId('today-discount').innerText()) === '¥180.00', "today's totals add up the discount");
+  await screenshot(page, 'today.png');
+
+  const manager = await launchBrowser(baseUrl, DESKTOP);
+  await loginAs(manager.page, baseUrl, 'jxw.auditor');
+  await manager.page.getByRole('navigation', { name: '工作区' }).getByRole('link', { name: '看板' }).click();
+  const discount = manager.page.getByTestId('figure-discount');
+  await discount.waitFor();
+  assert((await discount.innerText()) === '¥180.00', `the dashboard shows the redemption's discount (got ${await discount.innerText()})`);
+  assert((await manager.page.getByTestId('figure-leverage').innerText()) === '3.33×', 'the dashboard shows 拉动比 600/180');
+  await manager.page.getByTestId('chart-hours').locator('svg').first().waitFor();
+  const source = await manager.page.getByTestId('dashboard-source').innerText();
+  await screenshot(manager.page, 'dashboard.png');
+  log(`the dashboard shows the redemption (¥180 discount, 拉动比 3.33; ${source.includes('报表接口') ? 'reports API' : 'computed from the lists'})`);
+  await checkHygiene(manager);
+
+  const consumer = await launchBrowser(baseUrl, PHONE);
+  await loginAs(consumer.page, baseUrl, CONSUMER);
+  await consumer.page.goto(`${baseUrl}/my-vouchers`);
+  const used = consumer.page.getByTestId('wallet-voucher').filter({ hasText: POOL_NAME });
+  await used.getByText('已使用').waitFor();
+  await screenshot(consumer.page, 'wallet-used.png');
+  log("the consumer's wallet shows the voucher as used");
+  await checkHygiene(consumer);
+
+  await page.reload();
+  const row = page.getByTestId('today-redemption').filter({ hasText: voucher.code });
+  await row.getByRole('button', { name: /^冲正券/ }).click();
+  await row.getByLabel('冲正原因').fill('顾客退单');
+  await row.getByRole('button', { name: '确认冲正' }).click();
+  await page.getByTestId('today-redemption').filter({ hasText: voucher.code }).getByText('已冲正').waitFor();
+  log('the cashier reversed the redemption from "Today"');
+
+  await page.getByRole('button', { name: 'English', exact: true }).click();
+  await page.getByRole('heading', { name: /^Today/ }).waitFor();
+  await page.goto(`${baseUrl}/scanner`);
+  await page.getByRole('button', { name: 'Open camera' }).waitFor();
+  await screenshot(page, 'scanner-en-360.png', { publish: false });
+  await page.getByRole('button', { name: '中文', exact: true }).click();
+  await checkHygiene(merchant);
+}
+
+// ---------------------------------------------------------------- B2B (issue 5, journey 2)
+
+const COMPUTE_POOL_NAME = '临港算力券（E2E）';
+const CONTRACT = 'HT-E2E-2025-001';
+const INVOICE = 'FP-31000-0001';
+/** A one-page PDF, small and valid enough for any viewer. */
+const CONTRACT_PDF = Buffer.from(
+  '%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n' +
+    '3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n',
+);
+
+async function setUpComputePool(baseUrl) {
+  const now = Date.now();
+  const pool = await publishPool(baseUrl, {
+    kind: 'compute', nameZh: COMPUTE_POOL_NAME, budgetFen: 1_000_000_000, distribution: 'application',
+    claimOpensAt: new Date(now - 60_000).toISOString(), claimClosesAt: new Date(now + 30 * 86_400_000).toISOString(),
+  });
+  const manager = await apiLogin(baseUrl, 'jxw.manager');
+  const { body: merchants } = await apiCall(baseUrl, 'GET', '/merchants?status=active&category=compute_provider', { token: manager });
+  const provider = merchants.items.find((m) => m.nameZh === '临港算力服务有限公司');
+  assert(provider !== undefined, 'the compute provider is an approved merchant');
+  const enrolled = await apiCall(baseUrl, 'POST', `/pools/${pool.id}/merchants`, { token: manager, body: { merchantIds: [provider.id] } });
+  assert(enrolled.status === 200, 'the provider is enrolled in the compute pool');
+  return pool;
+}
+
+async function b2bJourney(baseUrl, shared) {
+  const pool = await setUpComputePool(baseUrl);
+  const enterprise = await launchBrowser(baseUrl, DESKTOP);
+  const { page } = enterprise;
+  await loginAs(page, baseUrl, 'ent.alpha');
+  await page.getByRole('navigation', { name: '工作区' }).getByRole('link', { name: '可申领券池' }).click();
+  await page.getByTestId('offer-eligible').filter({ hasText: COMPUTE_POOL_NAME }).getByRole('link', { name: `申请 ${COMPUTE_POOL_NAME}` }).click();
+  await page.waitForURL(`**/eligible-pools/${pool.id}/apply`);
+  await page.getByLabel('合同编号').fill(CONTRACT);
+  await page.getByLabel('合同金额').fill('1000000');
+  await page.getByText('预计可获 ¥300,000.00').waitFor();
+  await page.getByLabel('服务商').selectOption({ label: '临港算力服务有限公司' });
+  const files = page.getByLabel('合同及证明材料');
+  await files.setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a contract') });
+  await page.getByTestId('chosen-files').getByText('只能上传 PDF、JPG 或 PNG 文件。').waitFor();
+  await page.getByRole('button', { name: '移除文件 notes.txt' }).click();
+  log('the apply form refuses a .txt attachment before upload');
+  await files.setInputFiles({ name: 'contract.pdf', mimeType: 'application/pdf', buffer: CONTRACT_PDF });
+  await page.getByTestId('chosen-files').getByText('contract.pdf').waitFor();
+  await screenshot(page, 'apply.png');
+  await page.getByRole('button', { name: '提交申请' }).click();
+  await page.waitForURL('**/history');
+  await page.getByTestId('applied').waitFor();
+  await page.getByTestId('history-application').filter({ hasText: CONTRACT }).getByText('审核中').waitFor();
+  log('enterprise applied with the contract PDF');
+
+  const approver = await launchBrowser(baseUrl, DESKTOP);
+  await loginAs(approver.page, baseUrl, 'jxw.approver');
+  await approver.page.goto(`${baseUrl}/approvals`);
+  const item = approver.page.getByTestId('approval-application').filter({ hasText: CONTRACT });
+  await item.waitFor();
+  assert((await item.innerText()).includes('¥300,000.00'), 'the queue shows the voucher the rules would grant');
+  const downloading = approver.page.waitForEvent('download');
+  await item.getByRole('button', { name: '下载附件 contract.pdf' }).click();
+  const download = await downloading;
+  assert(download.suggestedFilename() === 'contract.pdf', `the attachment downloads as contract.pdf (got ${download.suggestedFilename()})`);
+  await screenshot(approver.page, 'approvals-application.png');
+  await item.getByRole('button', { name: `批准合同 ${CONTRACT} 的申请并发券` }).click();
+  await approver.page.getByText('没有待审核的申请。').waitFor();
+  log('approver downloaded the contract and granted the application');
+  await checkHygiene(approver);
+
+  await page.getByRole('navigation', { name: '工作区' }).getByRole('link', { name: '我的券包' }).click();
+  const walletItem = page.getByTestId('wallet-voucher').filter({ hasText: COMPUTE_POOL_NAME });
+  const staticToken = await walletItem.getByTestId('static-token').innerText();
+  assert(staticToken.startsWith('HQT1.S.'), 'the granted voucher has a static B2B token');
+
+  const provider = await launchBrowser(baseUrl, PHONE);
+  await loginAs(provider.page, baseUrl, 'mch.compute.cashier');
+  await provider.page.goto(`${baseUrl}/scanner`);
+  await provider.page.getByLabel('上传券码照片').setInputFiles({ name: 'voucher.png', mimeType: 'image/png', buffer: await qrPng(staticToken, 6) });
+  await provider.page.getByTestId('scanned-code').waitFor();
+  assert((await provider.page.getByTestId('scanned-via').getAttribute('data-source')) === 'photo', 'the provider read the code from a photo');
+  await provider.page.getByLabel('合同编号').fill(CONTRACT);
+  await provider.page.getByLabel('发票号码').fill(INVOICE);
+  await provider.page.getByLabel('交付日期').fill(shanghaiToday());
+  await provider.page.getByLabel('验收单号').fill('YS-2025-0426');
+  await provider.page.getByRole('textbox', { name: '本次结算金额' }).fill('500000');
+  await provider.page.getByRole('button', { name: '计算优惠' }).click();
+  await provider.page.getByTestId('redeem-preview').waitFor();
+  assert((await provider.page.getByTestId('preview-discount').innerText()) === '−¥150,000.00', 'the voucher pays 30% of ¥500,000');
+  await screenshot(provider.page, 'b2b-submit.png');
+  await provider.page.getByRole('button', { name: '提交企业确认' }).click();
+  await provider.page.getByTestId('receipt').waitFor();
+  assert((await provider.page.getByTestId('receipt-headline').innerText()).includes('等待持券企业确认'), 'the provider sees the redemption waiting');
+  await screenshot(provider.page, 'b2b-receipt.png', { publish: false });
+  log('provider submitted the redemption with contract, invoice and delivery proof');
+  await logout(provider.page);
+  await loginAs(provider.page, baseUrl, 'mch.compute');
+  await provider.page.getByRole('navigation', { name: '工作区' }).getByRole('link', { name: '对账单' }).click();
+  await provider.page.getByRole('heading', { name: '对账单', exact: true }).waitFor();
+  await provider.page.getByTestId('awaiting-api').or(provider.page.getByText('还没有结算批次', { exact: false })).or(provider.page.getByTestId('settlement-batch').first()).waitFor();
+  await screenshot(provider.page, 'statements.png');
+  await checkHygiene(provider);
+
+  await page.getByRole('navigation', { name: '工作区' }).getByRole('link', { name: '待确认' }).click();
+  const pending = page.getByTestId('pending-redemption').filter({ hasText: CONTRACT });
+  await pending.waitFor();
+  assert((await pending.getByTestId('pending-invoice').innerText()) === INVOICE, 'the confirmation shows the invoice number');
+  assert((await pending.getByTestId('pending-discount').innerText()) === '¥150,000.00', 'the confirmation shows what the voucher pays');
+  assert((await pending.innerText()).includes('临港算力服务有限公司'), 'the confirmation names the provider');
+  await screenshot(page, 'confirmations.png');
+  await pending.getByRole('button', { name: `确认合同 ${CONTRACT} 的核销（¥150,000.00）` }).click();
+  await page.getByTestId('confirmation-done').waitFor();
+  await page.getByText('没有待确认的核销。').waitFor();
+  await page.getByTestId('confirmation-done').getByRole('link', { name: '查看记录' }).click();
+  await page.getByTestId('history-redemptions').getByText('已核销').waitFor();
+  await screenshot(page, 'history.png');
+  log('enterprise confirmed the redemption; its history shows it posted');
+  await checkHygiene(enterprise);
+}
+
+// ---------------------------------------------------------------- agency: grants, lottery, settlement
+
+const GRANT_POOL_NAME = '免申即享科技创新券（E2E）';
+
+async function usccOf(baseUrl, login) {
+  const token = await apiLogin(baseUrl, login);
+  const { body: me } = await apiCall(baseUrl, 'GET', '/me', { token });
+  const { body: org } = await apiCall(baseUrl, 'GET', `/orgs/${me.memberships[0].orgId}`, { token });
+  return org.uscc;
+}
+
+async function runJob(baseUrl, name) {
+  const admin = await apiLogin(baseUrl, 'admin');
+  const run = await apiCall(baseUrl, 'POST', `/admin/jobs/${name}/run`, { token: admin });
+  assert(run.status === 200 && run.body.status === 'succeeded', `job ${name} ran (got ${run.status} ${JSON.stringify(run.body)})`);
+  return run.body;
+}
+
+async function agencyExtrasJourney(baseUrl, shared) {
+  const now = Date.now();
+  const grantPool = await publishPool(baseUrl, {
+    kind: 'innovation', nameZh: GRANT_POOL_NAME, budgetFen: 100_000_000, distribution: 'auto_grant',
+    claimOpensAt: new Date(now - 60_000).toISOString(), claimClosesAt: new Date(now + 30 * 86_400_000).toISOString(),
+  });
+  const list = `identifier\n${await usccOf(baseUrl, 'ent.beta')}\n${await usccOf(baseUrl, 'ent.gamma')}\nNOT-A-USCC\n`;
+  const browser = await launchBrowser(baseUrl, DESKTOP);
+  const { page } = browser;
+  await loginAs(page, baseUrl, 'jxw.manager');
+  await page.goto(`${baseUrl}/pools/${grantPool.id}`);
+  await page.getByRole('link', { name: '免申即享发放名单' }).click();
+  await page.getByLabel('名单文件（CSV）').setInputFiles({ name: 'grant-list.csv', mimeType: 'text/csv', buffer: Buffer.from(list) });
+  await page.getByRole('button', { name: '上传并开始发放' }).click();
+  const batch = page.getByTestId('grant-batch').filter({ hasText: 'grant-list.csv' });
+  await batch.waitFor();
+  const before = await batch.getByTestId('grant-status').innerText();
+  log(`grant list uploaded; the batch shows "${before}" while the job has not run`);
+  await runJob(baseUrl, 'grants');
+  await batch.getByTestId('grant-status').getByText('已完成').waitFor();
+  const progress = await batch.getByTestId('grant-progress-text').innerText();
+  assert(progress.includes('已处理 3 / 3 行，发放 2，跳过 1'), `the live progress reaches the end (got "${progress}")`);
+  const downloading = page.waitForEvent('download');
+  await batch.getByRole('button', { name: /发放结果（CSV）/ }).click();
+  const result = await (await downloading).path();
+  const csv = await readFile(result, 'utf8');
+  assert(csv.startsWith('\ufeffrow,identifier') && (csv.match(/,granted,/g) ?? []).length === 2 && csv.includes('invalid identifier'), `the result CSV lists each row's outcome (got ${csv.slice(0, 200)})`);
+  await screenshot(page, 'grants.png');
+  log('grant progress polled to the end (2 granted, 1 skipped); the result CSV downloaded');
+
+  const waitMs = shared.lottery.closesAtMs + 1_000 - Date.now();
+  if (waitMs > 0) {
+    log(`waiting ${Math.ceil(waitMs / 1000)} s for the lottery entries to close`);
+    await new Promise((resolve) => setTimeout(resolve, waitMs));
+  }
+  const draw = await runJob(baseUrl, 'lottery-draw');
+  log(`lottery-draw job: ${JSON.stringify(draw.detail)}`);
+  await page.goto(`${baseUrl}/pools/${shared.lottery.poolId}/lottery`);
+  await page.getByTestId('lottery-status').getByText('已开奖').waitFor();
+  await page.getByTestId('entrant-list').getByText('中签').waitFor();
+  await screenshot(page, 'lottery-agency.png');
+  log('the agency lottery page shows the commitment, the seed and the entrant list');
+
+  await page.getByRole('navigation', { name: '工作区' }).getByRole('link', { name: '结算' }).click();
+  await page.getByRole('heading', { name: '结算', exact: true }).waitFor();
+  await page.getByTestId('awaiting-api').or(page.getByText('还没有结算批次', { exact: false })).or(page.getByTestId('settlement-batch').first()).waitFor();
+  await screenshot(page, 'settlement.png');
+  log(`settlement page: ${(await page.getByTestId('awaiting-api').count()) > 0 ? 'awaiting the settlement API' : 'batch list shown'}`);
+  await checkHygiene(browser);
+
+  const consumer = await launchBrowser(baseUrl, PHONE);
+  await loginAs(consumer.page, baseUrl, CONSUMER);
+  await consumer.page.goto(`${baseUrl}/rounds`);
+  // Open or already closed by the pool-schedule job, the rounds page links to the published result.
+  await consumer.page.getByRole('link', { name: `${LOTTERY_POOL_NAME} 的摇号结果` }).click();
+  const mine = await consumer.page.getByTestId('lottery-my-result').innerText();
+  assert(mine.includes('恭喜中签'), `the only entrant won (got "${mine}")`);
+  await consumer.page.getByRole('button', { name: '在本浏览器中验证' }).click();
+  const verified = await consumer.page.getByTestId('verify-draw').innerText();
+  assert(verified.includes('验证通过'), `the browser recomputes the draw (got "${verified}")`);
+  await consumer.page.getByTestId('lottery-guide').waitFor();
+  await screenshot(consumer.page, 'lottery.png');
+  log('the consumer sees the win, the revealed seed, and verifies the draw in the browser');
+  await checkHygiene(consumer);
+}
+
 const JOURNEYS = [
   ['smoke: login, role-aware home, English', (baseUrl) => smokeJourney(baseUrl)],
   ['agency: draft, preview, submit, four eyes, approve', agencyJourney],
   ['consumer: claim, dynamic QR, clock step, offline', consumerJourney],
   ['enterprise: eligibility reasons, claim, static QR', (baseUrl) => enterpriseJourney(baseUrl)],
+  ['journey 1 (merchant): camera reads the QR (jsQR), redeem, receipt, today, dashboard, wallet used, reversal', scannerJourney],
+  ['journey 2 (B2B): apply with PDF, approver grants, provider submits from a photo, enterprise confirms', b2bJourney],
+  ['agency: grant list with live progress and result CSV, lottery draw and verification, settlement', agencyExtrasJourney],
 ];
 
 async function cleanup() {

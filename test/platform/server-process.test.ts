@@ -10,7 +10,6 @@ import os from 'node:os';
 import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -30,8 +29,9 @@ interface Started {
 }
 
 function startServer(dataDir: string, port: number): Started {
-  const child = spawn(TSX, [path.join(ROOT, 'server/src/main.ts')], {
-    env: { PATH: process.env.PATH, NODE_ENV: 'development', DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', BCRYPT_COST: '4' },
+  // `node --import tsx` (not the tsx wrapper, which force-kills a child slow to acknowledge SIGTERM)
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'server/src/main.ts')], {
+    cwd: ROOT, env: { PATH: process.env.PATH, NODE_ENV: 'development', DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', BCRYPT_COST: '4' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -15,6 +15,8 @@ type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export interface RequestOptions {
   method?: Method;
   body?: unknown;
+  /** a multipart body (file uploads); the browser sets its Content-Type with the boundary */
+  form?: FormData;
   /** false for endpoints that must not carry or refresh a session (login, refresh, logout) */
   auth?: boolean;
   signal?: AbortSignal;
@@ -30,6 +32,17 @@ export class ApiClient {
   }
 
   async request<T>(path: string, options: RequestOptions = {}): Promise<T> {
+    return this.read<T>(await this.authorised(path, options));
+  }
+
+  /** A file the API serves behind the session (CSV statements, attachments), with its file name. */
+  async download(path: string, options: RequestOptions = {}): Promise<Download> {
+    const response = await this.authorised(path, { ...options, headers: { Accept: '*/*', ...options.headers } });
+    if (!response.ok) await this.read<never>(response);
+    return { blob: await response.blob(), fileName: fileNameOf(response.headers.get('Content-Disposition')) };
+  }
+
+  private async authorised(path: string, options: RequestOptions): Promise<Response> {
     const auth = options.auth ?? true;
     const used = auth ? this.store.get() : null;
     let response = await this.send(path, options, used?.accessToken);
@@ -38,7 +51,7 @@ export class ApiClient {
         response = await this.send(path, options, this.store.get()?.accessToken);
       }
     }
-    return this.read<T>(response);
+    return response;
   }
 
   login(login: string, password: string): Promise<TokenResponse> {
@@ -93,6 +106,7 @@ export class ApiClient {
     const signal = options.signal === undefined ? timeout : anySignal(options.signal, timeout);
     const init: RequestInit = { method: options.method ?? 'GET', headers, signal };
     if (options.body !== undefined) init.body = JSON.stringify(options.body);
+    else if (options.form !== undefined) init.body = options.form;
     try {
       return await fetch(API_BASE + path, init);
     } catch (error) {
@@ -134,6 +148,31 @@ function anySignal(a: AbortSignal, b: AbortSignal): AbortSignal {
     b.addEventListener('abort', abort(b), { once: true });
   }
   return controller.signal;
+}
+
+export interface Download {
+  blob: Blob;
+  /** from Content-Disposition; null when the server named none */
+  fileName: string | null;
+}
+
+const FILE_NAME_LENGTH_MAX = 200;
+
+/** The file name of a Content-Disposition header: RFC 5987 `filename*=UTF-8''…` first, then `filename="…"`. */
+export function fileNameOf(header: string | null): string | null {
+  if (header === null) return null;
+  const extended = /filename\*\s*=\s*UTF-8''([^;]+)/i.exec(header);
+  let name: string | null = null;
+  if (extended?.[1] !== undefined) {
+    try {
+      name = decodeURIComponent(extended[1].trim());
+    } catch {
+      name = null;
+    }
+  }
+  name ??= /filename\s*=\s*"?([^";]+)"?/i.exec(header)?.[1]?.trim() ?? null;
+  // Never let a server-chosen name carry a path.
+  return name === null ? null : name.replace(/[\\/]/g, '_').slice(0, FILE_NAME_LENGTH_MAX);
 }
 
 export function pickTokens(response: Tokens): Tokens {

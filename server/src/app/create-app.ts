@@ -24,14 +24,22 @@ import { APPLICATION_UPLOAD_PATH, ApplicationsService, applicationsRoutes } from
 import { GRANT_UPLOAD_PATH, GrantsService, grantsRoutes } from '../capabilities/grants';
 import { TICKET_STUB_UPLOAD_PATH, TicketStubsService, ticketStubsRoutes } from '../capabilities/ticket-stubs';
 import { RedemptionsService, redemptionsRoutes } from '../capabilities/redemptions';
-import { LedgerOpsService, ledgerRoutes } from '../capabilities/ledger';
+import { ledger, LedgerOpsService, ledgerRoutes } from '../capabilities/ledger';
 import { LotteryService, lotteryRoutes } from '../capabilities/lottery';
+import { SettlementService, settlementRoutes } from '../capabilities/settlement';
+import { ReportsService, reportsRoutes } from '../capabilities/reports';
 import { JobRunner } from '../platform/jobs';
 import { registerJobs } from '../jobs';
 import { jobsRoutes } from '../jobs/jobs.routes';
 import { buildOpenApi } from './openapi';
 import { HttpProblem, sendProblem } from './problem';
 import { mountRoutes, type RouteSpec } from './route';
+import { HOT_ROUTE_PATHS, hotPath } from './hot-path';
+import { bindMetricsSources, httpMetrics, metricsRoute } from '../platform/metrics';
+import { closeConnectionsWhenShuttingDown, type ShutdownHooks } from '../platform/shutdown';
+import { mountRateLimits } from './rate-limit';
+import { corsPolicy, refuseUnstorableText } from './security';
+import { sharedRedis } from '../platform/redis';
 
 export const API_VERSION = '0.1.0';
 const JSON_BODY_LIMIT = '100kb';
@@ -42,6 +50,10 @@ export interface AppDeps {
   db: Db;
   logger: Logger;
   clock: Clock;
+  /** read replica for report queries (REPORTS_DATABASE_URL); reports use `deps.reportsDb ?? deps.db` */
+  reportsDb?: Db | undefined;
+  /** flush callbacks run on graceful shutdown (e.g. a claim batcher's); absent in tests */
+  shutdownHooks?: ShutdownHooks | undefined;
 }
 
 export interface AppState {
@@ -60,6 +72,8 @@ export interface Services {
   redemptions: RedemptionsService;
   ledgerOps: LedgerOpsService;
   lottery: LotteryService;
+  settlement: SettlementService;
+  reports: ReportsService;
   jobs: JobRunner;
 }
 
@@ -68,16 +82,20 @@ export function createServices(deps: AppDeps): Services {
   const tokens = new TokenService(deps.config);
   const identity = new IdentityService(deps.db, deps.config, deps.clock, tokens, audit);
   const pools = new PoolsService(deps.db, deps.clock, audit);
-  const vouchers = new VouchersService(deps.db, deps.clock, audit, pools, deps.config.qrSecret);
+  const vouchers = new VouchersService(deps.db, deps.clock, audit, pools, deps.config.qrSecret, deps.config.claimBatching);
+  const batcher = vouchers.batcher;
+  if (batcher) deps.shutdownHooks?.onFlush('claim-batcher', () => batcher.flushAll());
   const applications = new ApplicationsService(deps.db, deps.clock, audit, pools, vouchers, deps.config.dataDir);
   const grants = new GrantsService(deps.db, deps.clock, audit, pools, vouchers, deps.logger);
   const ticketStubs = new TicketStubsService(deps.db, deps.clock, audit, pools);
   const redemptions = new RedemptionsService(deps.db, deps.clock, audit, vouchers);
   const ledgerOps = new LedgerOpsService(deps.db, deps.clock);
   const lottery = new LotteryService(deps.db, deps.clock, audit, pools, vouchers);
-  const jobs = new JobRunner(deps.db, deps.clock, deps.logger);
-  const services = { audit, tokens, identity, pools, vouchers, redemptions, ledgerOps, lottery, applications, grants, ticketStubs, jobs };
-  registerJobs(jobs, services);
+  const settlement = new SettlementService(deps.db, deps.clock, audit);
+  const reports = new ReportsService(deps.db, deps.reportsDb ?? deps.db, deps.clock, pools);
+  const jobs = new JobRunner(deps.db, deps.clock, deps.logger, { scheduleOverride: deps.config.jobsScheduleOverride });
+  const services = { audit, tokens, identity, pools, vouchers, redemptions, ledgerOps, lottery, applications, grants, ticketStubs, settlement, reports, jobs };
+  registerJobs(jobs, services, deps);
   return services;
 }
 
@@ -176,11 +194,27 @@ export function createApp(deps: AppDeps, services = createServices(deps), state:
   app.set('trust proxy', 'loopback');
   app.set('query parser', 'simple');
 
-  app.use(helmet({
+  const securityHeaders = helmet({
     contentSecurityPolicy: {
       directives: { 'img-src': ["'self'", 'data:', 'blob:'], 'media-src': ["'self'", 'blob:'] },
     },
+  });
+  // claims, lottery entries and redemptions: the same checks on a lean chain (app/hot-path.ts)
+  const hotApi = express.Router();
+  const hotCors = corsPolicy(deps.config.corsOrigins);
+  app.use(hotPath({
+    securityHeaders, before: [closeConnectionsWhenShuttingDown(state), httpMetrics(), ...(hotCors ? [hotCors] : [])],
+    body: [requireJson([]), express.json({ limit: JSON_BODY_LIMIT, strict: true, type: 'application/json' }), refuseHostileKeys, refuseUnstorableText],
+    router: express.Router().use('/api/v1', hotApi), onError: problemHandler(deps.logger), logger: deps.logger,
+    requestIdPattern: REQUEST_ID_PATTERN, overloaded: () => (deps.db.stats?.().waiting ?? 0) > deps.config.dbWaitingMax,
   }));
+  app.use(securityHeaders);
+  app.use(closeConnectionsWhenShuttingDown(state));
+  app.use(httpMetrics());
+  bindMetricsSources({
+    db: deps.db, reportsDb: deps.reportsDb, poolSums: ledger.poolSums, jobNames: () => services.jobs.list().map((j) => j.name),
+  });
+  app.get('/metrics', metricsRoute(deps.config.metricsToken));
   app.use(pinoHttp({
     logger: deps.logger,
     genReqId: (req, res) => {
@@ -208,17 +242,33 @@ export function createApp(deps: AppDeps, services = createServices(deps), state:
     ...redemptionsRoutes(services.redemptions),
     ...ledgerRoutes(services.ledgerOps),
     ...lotteryRoutes(services.lottery),
+    ...settlementRoutes(services.settlement),
+    ...reportsRoutes(services.reports),
     ...jobsRoutes(services.jobs),
   ];
   const openapi = buildOpenApi(specs, API_VERSION);
+
+  const cors = corsPolicy(deps.config.corsOrigins);
+  if (cors) app.use('/api', cors);
 
   const api = express.Router();
   api.use(requireJson([APPLICATION_UPLOAD_PATH, GRANT_UPLOAD_PATH, TICKET_STUB_UPLOAD_PATH]));
   api.use(express.json({ limit: JSON_BODY_LIMIT, strict: true, type: 'application/json' }));
   api.use(refuseHostileKeys);
+  api.use(refuseUnstorableText);
   api.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });
+  mountRateLimits(api, {
+    limits: deps.config.rateLimits, tokens: services.tokens, clock: deps.clock, logger: deps.logger,
+    redis: sharedRedis(deps.config, deps.logger),
+  });
+  mountRateLimits(hotApi, {
+    limits: deps.config.rateLimits, tokens: services.tokens, clock: deps.clock, logger: deps.logger,
+    redis: sharedRedis(deps.config, deps.logger),
+  });
+  mountRoutes(hotApi, specs.filter((r) => r.method === 'post' && (HOT_ROUTE_PATHS as readonly string[]).includes(r.path)),
+    bearerAuthenticator(services.tokens, deps.clock));
   mountRoutes(api, specs, bearerAuthenticator(services.tokens, deps.clock));
   api.use((req, _res, next) => next(new HttpProblem('NOT_FOUND', `No route ${req.method} ${req.baseUrl}${req.path}`)));
   app.use('/api/v1', api);
@@ -233,5 +283,5 @@ export function createApp(deps: AppDeps, services = createServices(deps), state:
   }
   app.use((req, _res, next) => next(new HttpProblem('NOT_FOUND', `No route ${req.method} ${req.path}`)));
   app.use(problemHandler(deps.logger));
-  return { app, services, state, openapi };
+  return { app, services, state, openapi, specs };
 }

@@ -61,3 +61,50 @@ export async function idempotent(
     return { ...answer, replayed: false };
   });
 }
+
+// ---- the batch forms (the claim batcher): many keys in one statement, in the batch's transaction ----
+
+export interface KeyRef {
+  scope: string;
+  key: string;
+}
+
+/** Which of these keys are already stored (committed); `storeAnswers` catches the ones a concurrent request is storing. */
+export async function storedKeys(q: Queryable, refs: KeyRef[]): Promise<Set<string>> {
+  if (refs.length === 0) return new Set();
+  const rows = await q.query<KeyRef>(sql`SELECT k.scope, k.key FROM idempotency_keys k
+    JOIN unnest(${sql.param(refs.map((r) => r.scope))}::text[], ${sql.param(refs.map((r) => r.key))}::text[]) AS x (scope, key)
+      ON k.scope = x.scope AND k.key = x.key`);
+  return new Set(rows.map(keyRefId));
+}
+
+export function keyRefId(r: KeyRef): string {
+  return `${r.scope}\u0000${r.key}`;
+}
+
+export interface AnswerToStore extends KeyRef {
+  fingerprint: string;
+  status: number;
+  body: unknown;
+}
+
+/**
+ * Stores the keys of a batch with their final answers, in the caller's transaction (the same
+ * one as their effects). Returns how many it stored: fewer means another request took a key
+ * meanwhile, and the caller must roll back and run those requests singly.
+ */
+export async function storeAnswers(tx: Queryable, answers: AnswerToStore[], at: Date): Promise<number> {
+  if (answers.length === 0) return 0;
+  const p = sql.param;
+  const [row] = await tx.query<{ n: number }>(sql`
+    WITH ins AS (
+      INSERT INTO idempotency_keys (scope, key, fingerprint, response_status, response_body, created_at)
+      SELECT x.scope, x.key, x.fingerprint, x.status, x.body::jsonb, ${at.toISOString()}::timestamptz
+      FROM unnest(${p(answers.map((a) => a.scope))}::text[], ${p(answers.map((a) => a.key))}::text[],
+                  ${p(answers.map((a) => a.fingerprint))}::text[], ${p(answers.map((a) => a.status))}::int[],
+                  ${p(answers.map((a) => JSON.stringify(a.body)))}::text[]) AS x (scope, key, fingerprint, status, body)
+      ON CONFLICT (scope, key) DO NOTHING
+      RETURNING 1)
+    SELECT count(*)::int AS n FROM ins`);
+  return row?.n ?? 0;
+}

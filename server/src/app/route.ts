@@ -89,10 +89,17 @@ export function mountRoutes(router: Router, specs: RouteSpec[], authenticate: Au
   }
 }
 
+/** The header names a schema declares; describe() is slow, so once per schema. */
+const headerNames = new WeakMap<Joi.ObjectSchema, string[]>();
+
 function pickHeaders(req: Request, schema: Joi.ObjectSchema): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  const described = schema.describe() as { keys?: Record<string, unknown> };
-  for (const name of Object.keys(described.keys ?? {})) {
+  let names = headerNames.get(schema);
+  if (!names) {
+    names = Object.keys((schema.describe() as { keys?: Record<string, unknown> }).keys ?? {});
+    headerNames.set(schema, names);
+  }
+  for (const name of names) {
     const value = req.headers[name.toLowerCase()];
     if (value !== undefined) out[name] = value;
   }

@@ -3,6 +3,7 @@
  * Joi at start, and frozen. A bad value fails fast naming the variable.
  */
 import Joi from 'joi';
+import cron from 'node-cron';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -29,9 +30,36 @@ export interface Config {
   seedDemo: boolean;
   clientDist: string;
   redisUrl: string | null;
+  /** requests per window and key on the abuse-prone endpoints (docs/RELIABILITY.md) */
+  rateLimits: RateLimits;
+  /** origins allowed to call the API from a browser (CORS); empty: none */
+  corsOrigins: readonly string[];
+  /** processes on this host (node cluster); > 1 needs DATABASE_URL */
+  workers: number;
+  metricsPort: number | null;
+  metricsToken: string | null;
+  reportsDatabaseUrl: string | null;
+  reportsDatabasePoolMax: number;
+  shutdownGraceMs: number;
+  shutdownDelayMs: number;
+  /** job name (or '*') → cron expression replacing the job's own schedule */
+  jobsScheduleOverride: Readonly<Record<string, string>>;
+  /** concurrent claims on one pool folded into one transaction (capabilities/vouchers/claim-batcher.ts) */
+  claimBatching: Readonly<{ enabled: boolean; batchMax: number; waitMs: number; queueMax: number; inFlightMax: number }>;
+  /** claims, lottery entries and redemptions answer 503 OVERLOADED while more queries wait for a connection */
+  dbWaitingMax: number;
+}
+
+export interface RateLimits {
+  windowMs: number;
+  loginMax: number;
+  claimsMax: number;
+  lotteryEntriesMax: number;
+  redemptionsMax: number;
 }
 
 const secret = Joi.string().min(32).max(512);
+const rateLimitMax = Joi.number().integer().min(1).max(1_000_000);
 
 /** Every variable the server understands; `scripts/config-reference.ts` documents it from here. */
 export const envSchema = Joi.object({
@@ -47,22 +75,77 @@ export const envSchema = Joi.object({
   JWT_SECRET: secret.description('HS256 signing key for access tokens (≥ 32 characters)'),
   JWT_KEY_ID: Joi.string().pattern(/^[A-Za-z0-9._-]{1,64}$/).default('k1').description('kid of JWT_SECRET'),
   JWT_PREVIOUS_SECRET: secret.description('previous signing key, still accepted during a rotation'),
-  JWT_PREVIOUS_KEY_ID: Joi.string().pattern(/^[A-Za-z0-9._-]{1,64}$/).description('kid of JWT_PREVIOUS_SECRET'),
+  JWT_PREVIOUS_KEY_ID: Joi.string().pattern(/^[A-Za-z0-9._-]{1,64}$/).invalid(Joi.ref('JWT_KEY_ID'))
+    .messages({ 'any.invalid': '{{#label}} must differ from JWT_KEY_ID (each key needs its own kid)' })
+    .description('kid of JWT_PREVIOUS_SECRET'),
   QR_SECRET: secret.description('key that signs voucher QR tokens and derives per-voucher keys'),
   ID_HASH_SECRET: secret.description('key of the keyed hash of resident ID numbers'),
   BCRYPT_COST: Joi.number().integer().min(4).max(15).description('bcrypt cost; production requires ≥ 12'),
   ACCESS_TOKEN_TTL_SECONDS: Joi.number().integer().min(30).max(3600).default(900).description('access JWT lifetime'),
   REFRESH_TOKEN_TTL_DAYS: Joi.number().integer().min(1).max(90).default(30).description('refresh token lifetime'),
-  LOG_LEVEL: Joi.string().valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent').default('info'),
+  LOG_LEVEL: Joi.string().valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent').default('info')
+    .description('pino log level of the JSON lines on stdout'),
   SEED_DEMO: Joi.boolean().description('seed demo data into an empty database (default: on outside production)'),
   CLIENT_DIST: Joi.string().max(1024).description('built client files served at / (default: client/dist)'),
   REDIS_URL: Joi.string().uri({ scheme: ['redis', 'rediss'] }).max(2048)
     .description('Redis for shared rate-limit counters when several instances run'),
+  RATE_LIMIT_WINDOW_SECONDS: Joi.number().integer().min(1).max(86_400).default(60)
+    .description('window of every rate limit below; a client over its limit gets 429 RATE_LIMITED with Retry-After'),
+  RATE_LIMIT_LOGIN: rateLimitMax.default(60).description('POST /auth/login per window, per client IP and login name'),
+  RATE_LIMIT_CLAIMS: rateLimitMax.default(60).description('POST /pools/:id/claims per window, per signed-in user'),
+  RATE_LIMIT_LOTTERY_ENTRIES: rateLimitMax.default(30).description('POST /pools/:id/lottery/entries per window, per signed-in user'),
+  RATE_LIMIT_REDEMPTIONS: rateLimitMax.default(300)
+    .description('POST /redemptions and /redemptions/preview per window, per signed-in cashier'),
+  CORS_ORIGINS: Joi.string().max(4096)
+    .pattern(/^\s*https?:\/\/[^\s,/]+\s*(,\s*https?:\/\/[^\s,/]+\s*)*$/)
+    .messages({ 'string.pattern.base': '{{#label}} must be a comma-separated list of origins such as https://console.example.gov.cn' })
+    .description('origins that browsers may call the API from (CORS), comma-separated; unset: CORS closed'),
+  WORKERS: Joi.number().integer().min(1).max(64).default(1)
+    .description('server processes on this host (node cluster; a crashed worker is restarted); more than 1 needs DATABASE_URL'),
+  METRICS_PORT: Joi.number().port().description('serve Prometheus metrics on this separate port (unset: no metrics port)'),
+  METRICS_TOKEN: Joi.string().min(16).max(512)
+    .description('serve Prometheus metrics at /metrics on the main port to requests bearing "Authorization: Bearer <token>"'),
+  REPORTS_DATABASE_URL: Joi.string().uri({ scheme: ['postgres', 'postgresql'] }).max(2048)
+    .description('read replica for report queries (default: the main database)'),
+  REPORTS_DATABASE_POOL_MAX: Joi.number().integer().min(1).max(200).default(5).description('pg pool size of REPORTS_DATABASE_URL'),
+  SHUTDOWN_GRACE_MS: Joi.number().integer().min(0).max(120_000).default(10_000)
+    .description('on SIGTERM, how long in-flight requests and batch flushes may take before connections are cut'),
+  SHUTDOWN_DELAY_MS: Joi.number().integer().min(0).max(60_000).default(0)
+    .description('on SIGTERM, keep accepting (with /ready answering 503) this long before closing the listener, for load balancers that probe readiness'),
+  JOBS_SCHEDULE_OVERRIDE: Joi.string().max(2048).custom(parseScheduleOverride, 'job schedule override')
+    .description('replace job schedules, "name=cron;name=cron" ("*" for every job; 6 fields for seconds), e.g. for tests'),
+  CLAIM_BATCHING: Joi.string().valid('on', 'off').default('on')
+    .description('fold concurrent claims on one pool into one transaction (off: one transaction per claim)'),
+  CLAIM_BATCH_MAX: Joi.number().integer().min(1).max(5000).default(500).description('most claims in one batch'),
+  CLAIM_BATCH_WAIT_MS: Joi.number().integer().min(0).max(100).default(2)
+    .description('how long the first claim on an idle pool waits for others to join its batch'),
+  CLAIM_QUEUE_MAX: Joi.number().integer().min(1).max(1_000_000).default(20_000)
+    .description('most claims waiting per pool (in this process); more answer 503 OVERLOADED with Retry-After'),
+  CLAIM_BATCHES_IN_FLIGHT: Joi.number().integer().min(1).max(8).default(2)
+    .description('batches of one pool in flight at once; the next prepares while one holds the pool row'),
+  DB_WAITING_MAX: Joi.number().integer().min(1).max(1_000_000).default(2000)
+    .description('claims, lottery entries and redemptions answer 503 OVERLOADED (Retry-After) while more queries than this wait for a database connection'),
 })
   .and('JWT_PREVIOUS_SECRET', 'JWT_PREVIOUS_KEY_ID')
   .unknown(true);
 
 export class ConfigError extends Error {}
+
+const OVERRIDE_NAME = /^(\*|[a-z0-9-]{1,64})$/;
+
+/** `hold-void=* * * * *;*=0 3 * * *` → { 'hold-void': '* * * * *', '*': '0 3 * * *' } */
+function parseScheduleOverride(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of text.split(';').map((p) => p.trim()).filter((p) => p.length > 0)) {
+    const eq = part.indexOf('=');
+    const name = part.slice(0, eq).trim();
+    const expression = part.slice(eq + 1).trim();
+    if (eq < 1 || !OVERRIDE_NAME.test(name)) throw new Error(`"${part}" is not name=cron`);
+    if (!cron.validate(expression)) throw new Error(`"${expression}" is not a cron expression`);
+    out[name] = expression;
+  }
+  return out;
+}
 
 type Env = Record<string, string | undefined>;
 
@@ -107,6 +190,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     throw new ConfigError(`Refusing to start in production without secrets: ${missing.join(', ')}`);
   }
   const secrets = missing.length > 0 ? { ...loadOrCreateDevSecrets(dataDir), ...pickSecrets(v) } : pickSecrets(v);
+  if ((v.WORKERS as number) > 1 && !v.DATABASE_URL) {
+    throw new ConfigError('  WORKERS: more than 1 process needs DATABASE_URL — embedded PostgreSQL (PGlite) '
+      + 'can be opened by one process only; set WORKERS=1 or point DATABASE_URL at a PostgreSQL server');
+  }
   const bcryptCost = (v.BCRYPT_COST as number | undefined) ?? (nodeEnv === 'production' ? 12 : 10);
   if (nodeEnv === 'production' && bcryptCost < 12) {
     throw new ConfigError('  BCRYPT_COST: must be at least 12 in production');
@@ -133,6 +220,30 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     seedDemo: (v.SEED_DEMO as boolean | undefined) ?? nodeEnv !== 'production',
     clientDist: path.resolve((v.CLIENT_DIST as string | undefined) ?? path.join(repoRoot(), 'client', 'dist')),
     redisUrl: (v.REDIS_URL as string | undefined) ?? null,
+    rateLimits: Object.freeze({
+      windowMs: (v.RATE_LIMIT_WINDOW_SECONDS as number) * 1000,
+      loginMax: v.RATE_LIMIT_LOGIN as number,
+      claimsMax: v.RATE_LIMIT_CLAIMS as number,
+      lotteryEntriesMax: v.RATE_LIMIT_LOTTERY_ENTRIES as number,
+      redemptionsMax: v.RATE_LIMIT_REDEMPTIONS as number,
+    }),
+    corsOrigins: Object.freeze(((v.CORS_ORIGINS as string | undefined) ?? '').split(',').map((o) => o.trim()).filter((o) => o.length > 0)),
+    workers: v.WORKERS as number,
+    metricsPort: (v.METRICS_PORT as number | undefined) ?? null,
+    metricsToken: (v.METRICS_TOKEN as string | undefined) ?? null,
+    reportsDatabaseUrl: (v.REPORTS_DATABASE_URL as string | undefined) ?? null,
+    reportsDatabasePoolMax: v.REPORTS_DATABASE_POOL_MAX as number,
+    shutdownGraceMs: v.SHUTDOWN_GRACE_MS as number,
+    shutdownDelayMs: v.SHUTDOWN_DELAY_MS as number,
+    jobsScheduleOverride: Object.freeze({ ...((v.JOBS_SCHEDULE_OVERRIDE as Record<string, string> | undefined) ?? {}) }),
+    claimBatching: Object.freeze({
+      enabled: v.CLAIM_BATCHING === 'on',
+      batchMax: v.CLAIM_BATCH_MAX as number,
+      waitMs: v.CLAIM_BATCH_WAIT_MS as number,
+      queueMax: Math.max(v.CLAIM_QUEUE_MAX as number, v.CLAIM_BATCH_MAX as number),
+      inFlightMax: v.CLAIM_BATCHES_IN_FLIGHT as number,
+    }),
+    dbWaitingMax: v.DB_WAITING_MAX as number,
   };
   return Object.freeze(config);
 }

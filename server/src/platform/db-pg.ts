@@ -1,9 +1,64 @@
-/** The PostgreSQL-server engine of `Db`: a pg Pool behind drizzle's node-postgres driver. */
+/**
+ * The PostgreSQL-server engine of `Db`: a pg Pool behind drizzle's node-postgres driver.
+ * Statements with parameters run as named prepared statements, so each connection parses and
+ * plans a statement text once and then only binds and executes it (up to PREPARED_TEXTS_MAX
+ * distinct texts per process; statements past that, and those without parameters, run unnamed).
+ */
+import { createHash } from 'node:crypto';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { normaliseRows, parseInt8, queryableOf, runQuery, type Connection, type Db, type SQL } from './db';
 
 pg.types.setTypeParser(20, parseInt8);
+
+/** Distinct statement texts given a name: each connection keeps a parse tree and plan per name it ran. */
+const PREPARED_TEXTS_MAX = 256;
+/** text → name; a text's generation moves on (a new name) when PostgreSQL refuses its stale plan */
+const preparedNames = new Map<string, string>();
+const generations = new Map<string, number>();
+/** SQLSTATE of "cached plan must not change result type" (the table changed under a prepared SELECT *) */
+const PG_FEATURE_NOT_SUPPORTED = '0A000';
+
+function nameFor(text: string, paramCount: number): string | undefined {
+  if (paramCount === 0) return undefined;
+  let name = preparedNames.get(text);
+  if (name === undefined && preparedNames.size < PREPARED_TEXTS_MAX) {
+    name = `hqt_${createHash('sha1').update(text).digest('hex').slice(0, 20)}_${generations.get(text) ?? 0}`;
+    preparedNames.set(text, name);
+  }
+  return name;
+}
+
+/** The parts of a drizzle database (or transaction) that run a statement under a name of our choosing. */
+interface DrizzleParts {
+  session: { prepareQuery(q: { sql: string; params: unknown[] }, fields: undefined, name: string | undefined, arrayMode: boolean): { execute(): Promise<unknown> } };
+  dialect: { sqlToQuery(statement: SQL): { sql: string; params: unknown[] } };
+}
+
+/**
+ * An executor running statements as named prepared statements. Outside a transaction
+ * (`retryStale`), a statement whose cached plan PostgreSQL refuses after a schema change runs
+ * again under a new name; inside one, the error ends the transaction like any other.
+ */
+function prepared(db: unknown, retryStale: boolean): { execute(statement: SQL): Promise<unknown> } {
+  const { session, dialect } = db as DrizzleParts;
+  const run = (q: { sql: string; params: unknown[] }) => session.prepareQuery(q, undefined, nameFor(q.sql, q.params.length), false).execute();
+  return {
+    async execute(statement) {
+      const q = dialect.sqlToQuery(statement);
+      try {
+        return await run(q);
+      } catch (err) {
+        const code = ((err as { cause?: { code?: string } }).cause ?? (err as { code?: string })).code;
+        if (code !== PG_FEATURE_NOT_SUPPORTED || !preparedNames.has(q.sql)) throw err;
+        preparedNames.delete(q.sql);
+        generations.set(q.sql, (generations.get(q.sql) ?? 0) + 1);
+        if (!retryStale) throw err;
+        return run(q);
+      }
+    },
+  };
+}
 
 export interface PgDbOptions {
   url: string;
@@ -22,11 +77,18 @@ export function createPgDb(options: PgDbOptions): Db {
   });
   // An idle client that loses its connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
+  // A checked-out client whose backend dies between two queries (pg_terminate_backend, a
+  // restart) emits 'error' with no query to fail; unhandled, that ended the process (found by
+  // test/faults). The next query on it fails instead, and the pool drops it on release.
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   const orm = drizzle({ client: pool });
+  const poolExecutor = prepared(orm, true);
   return {
     kind: 'pg',
-    query: <T>(statement: SQL) => runQuery<T>(orm, statement),
-    transaction: (fn) => orm.transaction((tx) => fn(queryableOf(tx))),
+    query: <T>(statement: SQL) => runQuery<T>(poolExecutor, statement),
+    transaction: (fn) => orm.transaction((tx) => fn(queryableOf(prepared(tx, false)))),
     async withConnection(fn) {
       const client = await pool.connect();
       const clientOrm = drizzle({ client });
@@ -43,6 +105,7 @@ export function createPgDb(options: PgDbOptions): Db {
       }
     },
     close: () => pool.end(),
+    stats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: options.poolMax }),
   };
 }
 

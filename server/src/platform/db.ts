@@ -23,6 +23,14 @@ export interface Connection {
 
 export type DbKind = 'pglite' | 'pg';
 
+/** Connection-pool usage (the pg engine; metrics read it on scrape). */
+export interface DbPoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+  max: number;
+}
+
 export interface Db extends Queryable {
   readonly kind: DbKind;
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
@@ -30,6 +38,8 @@ export interface Db extends Queryable {
   /** Runs `fn` on one dedicated connection (session-level advisory locks, migrations). */
   withConnection<T>(fn: (conn: Connection) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /** pool usage, where the engine has a pool */
+  stats?(): DbPoolStats;
 }
 
 const PG_TIMESTAMPTZ = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d(?:\.\d+)?)([+-]\d\d)(?::?(\d\d))?$/;

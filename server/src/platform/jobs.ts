@@ -12,6 +12,7 @@ import { BUSINESS_TIME_ZONE } from '@hqt/shared';
 import type { Clock } from './clock';
 import { sql, type Db } from './db';
 import type { Logger } from './logger';
+import { metrics } from './metrics';
 
 export interface JobResult {
   rows: number;
@@ -40,6 +41,23 @@ export interface JobRun {
   error: string | null;
 }
 
+export interface JobRunnerOptions {
+  /** job name (or '*') → cron expression used instead of the job's own (JOBS_SCHEDULE_OVERRIDE) */
+  scheduleOverride?: Readonly<Record<string, string>>;
+}
+
+/** A run this late (event-loop stalls under load) still runs; its slot row keeps it once. */
+const MISSED_TOLERANCE_MS = 30_000;
+
+/**
+ * The slot a scheduled run serves: node-cron's planned time (the same on every instance,
+ * unlike the moment the timer fired), to the minute, or to the second for 6-field schedules.
+ */
+export function slotOf(planned: Date, schedule: string): string {
+  const withSeconds = schedule.trim().split(/\s+/).length === 6;
+  return planned.toISOString().slice(0, withSeconds ? 19 : 16);
+}
+
 function lockKey(job: string): number {
   return createHash('sha256').update(`hqt-job:${job}`).digest().readInt32BE(0);
 }
@@ -48,9 +66,19 @@ export class JobRunner {
   private readonly jobs = new Map<string, JobDefinition>();
   private readonly running = new Set<string>();
   private readonly tasks: ScheduledTask[] = [];
+  private readonly inFlight = new Set<Promise<unknown>>();
   readonly instance = `${os.hostname()}:${process.pid}`;
 
-  constructor(private readonly db: Db, private readonly clock: Clock, private readonly logger: Logger) {}
+  constructor(
+    private readonly db: Db, private readonly clock: Clock, private readonly logger: Logger,
+    private readonly options: JobRunnerOptions = {},
+  ) {}
+
+  /** The schedule a job runs on here: its own, unless overridden. */
+  scheduleOf(job: JobDefinition): string {
+    const override = this.options.scheduleOverride;
+    return override?.[job.name] ?? override?.['*'] ?? job.schedule;
+  }
 
   register(job: JobDefinition): void {
     if (this.jobs.has(job.name)) throw new Error(`assertion: job ${job.name} registered twice`);
@@ -68,12 +96,20 @@ export class JobRunner {
   /** Starts the cron schedules. */
   start(): void {
     for (const job of this.jobs.values()) {
-      const task = cron.schedule(job.schedule, (ctx) => {
-        const slot = (ctx?.triggeredAt ?? this.clock.now()).toISOString().slice(0, 16);
-        void this.run(job.name, 'schedule', slot).catch((err: unknown) => this.logger.error({ err, job: job.name }, 'job crashed'));
-      }, { timezone: BUSINESS_TIME_ZONE, name: job.name, noOverlap: true });
+      const schedule = this.scheduleOf(job);
+      const task = cron.schedule(schedule, (ctx) => {
+        const slot = slotOf(ctx?.date ?? this.clock.now(), schedule);
+        const run = this.run(job.name, 'schedule', slot).catch((err: unknown) => this.logger.error({ err, job: job.name }, 'job crashed'));
+        this.inFlight.add(run);
+        void run.finally(() => this.inFlight.delete(run));
+      }, { timezone: BUSINESS_TIME_ZONE, name: job.name, noOverlap: true, missedExecutionTolerance: MISSED_TOLERANCE_MS });
       this.tasks.push(task);
     }
+  }
+
+  /** Resolves when no scheduled run is in progress here (shutdown waits on it, bounded). */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
   async stop(): Promise<void> {
@@ -117,9 +153,11 @@ export class JobRunner {
     try {
       const result = await job.run();
       await this.finish(runId, 'succeeded', result.rows, { ...result.detail, ms: Math.round(performance.now() - t0) }, null);
+      metrics.observeJob(job.name, 'succeeded', (performance.now() - t0) / 1000);
       this.logger.info({ job: job.name, rows: result.rows }, 'job succeeded');
     } catch (err) {
       await this.finish(runId, 'failed', 0, { ms: Math.round(performance.now() - t0) }, (err as Error).message.slice(0, 4000));
+      metrics.observeJob(job.name, 'failed', (performance.now() - t0) / 1000);
       this.logger.error({ err, job: job.name }, 'job failed');
     }
     return (await this.runs(job.name, 1, runId))[0] as JobRun;

@@ -1,12 +1,19 @@
 /**
- * /approvals: one queue for what waits on an approver — pools pending approval and budget
- * changes. Each item says who submitted it; the approve button is disabled, with the
- * reason beside it, when the current user submitted the item (four eyes) or is no approver.
+ * /approvals: one queue for what waits on an approver — pools pending approval, budget
+ * changes, applications (with their contract files) and settlement batches. Each item says
+ * who submitted it; the approve button is disabled, with the reason beside it, when the
+ * current user submitted the item (four eyes) or is no approver.
  */
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
-import type { Pool } from '@hqt/shared';
+import type { Pool, SettlementBatch } from '@hqt/shared';
+import { isMissingEndpoint } from '../../app/AwaitingApi';
+import { merchantsApi, type Merchant } from '../merchants/merchantsApi';
+import { settlementApi } from '../settlement/settlementApi';
+import { applicationsApi, type ApplicationView } from '../applications/applicationsApi';
+import { ApplicationItem } from './ApplicationItem';
+import { SettlementQueue } from './SettlementQueue';
 import { formatDateTime, formatFen } from '../../app/format';
 import { localName } from '../../app/names';
 import { Person } from '../../app/Person';
@@ -21,22 +28,41 @@ import { poolsApi, type BudgetChange } from '../pools/poolsApi';
 
 const REFRESH_MS = 15_000;
 
-interface Queue {
+export interface Queue {
   pendingPools: Pool[];
   changes: BudgetChange[];
+  applications: ApplicationView[];
+  /** null while the settlement API is not deployed */
+  settlements: SettlementBatch[] | null;
   poolsById: Map<string, Pool>;
+  merchantsById: Map<string, Merchant>;
+}
+
+async function settlementsToDecide(signal: AbortSignal): Promise<SettlementBatch[] | null> {
+  try {
+    return (await settlementApi.list({}, signal)).items.filter((b) => b.status !== 'paid');
+  } catch (error) {
+    if (isMissingEndpoint(error)) return null;
+    throw error;
+  }
 }
 
 async function loadQueue(signal: AbortSignal): Promise<Queue> {
-  const [pending, all, changes] = await Promise.all([
+  const [pending, all, changes, applications, settlements, merchants] = await Promise.all([
     poolsApi.list({ status: 'pending_approval' }, signal),
     poolsApi.list({}, signal),
     poolsApi.budgetChanges('pending', signal),
+    applicationsApi.list({ status: 'pending' }, signal),
+    settlementsToDecide(signal),
+    merchantsApi.list({ status: 'active' }, signal),
   ]);
   return {
     pendingPools: pending.items,
     changes: changes.items,
+    applications: applications.items,
+    settlements,
     poolsById: new Map(all.items.map((p) => [p.id, p])),
+    merchantsById: new Map(merchants.items.map((m) => [m.id, m])),
   };
 }
 
@@ -73,7 +99,7 @@ function PoolItem({ pool, onDone }: { pool: Pool; onDone: () => void }) {
         <div>
           <dt>{t('approvals.submittedBy')}</dt>
           <dd data-testid="submitted-by">
-            <Person userId={pool.submittedBy} />
+            <Person userId={pool.submittedBy} name={pool.submittedByName} />
           </dd>
         </div>
         <div>
@@ -156,7 +182,11 @@ function ChangeItem({ change, pool, onDone }: { change: BudgetChange; pool: Pool
     <li className="card queue-item" data-testid="approval-budget-change">
       <div className="queue-head">
         <h3>
-          {pool !== undefined ? <Link to={`/pools/${pool.id}`}>{localName(i18n.language, pool.nameZh, pool.nameEn)}</Link> : t('approvals.unknownPool')}
+          {pool !== undefined ? (
+            <Link to={`/pools/${pool.id}`}>{localName(i18n.language, pool.nameZh, pool.nameEn)}</Link>
+          ) : (
+            localName(i18n.language, change.poolNameZh, change.poolNameEn)
+          )}
         </h3>
         <span className={change.deltaFen > 0 ? 'delta-up' : 'delta-down'}>
           {change.deltaFen > 0 ? t('approvals.increaseBy', { amount: formatFen(change.deltaFen) }) : t('approvals.decreaseBy', { amount: formatFen(-change.deltaFen) })}
@@ -166,7 +196,7 @@ function ChangeItem({ change, pool, onDone }: { change: BudgetChange; pool: Pool
         <div>
           <dt>{t('approvals.submittedBy')}</dt>
           <dd>
-            <Person userId={change.requestedBy} />
+            <Person userId={change.requestedBy} name={change.requestedByName} />
           </dd>
         </div>
         <div>
@@ -237,7 +267,19 @@ export function ApprovalsPage() {
               </ul>
             )}
           </section>
-          <p className="note">{t('approvals.comingLater')}</p>
+          <section aria-labelledby="queue-applications">
+            <h2 id="queue-applications">{t('approvals.applications', { n: state.data.applications.length })}</h2>
+            {state.data.applications.length === 0 ? (
+              <p className="empty">{t('approvals.noApplications')}</p>
+            ) : (
+              <ul className="queue">
+                {state.data.applications.map((application) => (
+                  <ApplicationItem key={application.id} application={application} queue={state.data} onDone={reload} />
+                ))}
+              </ul>
+            )}
+          </section>
+          <SettlementQueue settlements={state.data.settlements} onDone={reload} />
         </>
       )}
     </>

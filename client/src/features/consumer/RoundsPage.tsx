@@ -1,7 +1,13 @@
-/** /rounds (consumer): open rounds and pools, each with a claim button or the reason it has none. */
+/**
+ * /rounds (consumer): open rounds and pools, each with a claim button, the lottery entry or
+ * the reason it has neither; and the lotteries that have ended, with their published results.
+ */
 import { useTranslation } from 'react-i18next';
 import { useNavigate } from 'react-router-dom';
-import type { Voucher } from '@hqt/shared';
+import { Link } from 'react-router-dom';
+import type { Pool, Voucher } from '@hqt/shared';
+import { localName } from '../../app/names';
+import { poolsApi } from '../pools/poolsApi';
 import { Loading, ProblemAlert } from '../../app/ProblemAlert';
 import { Term } from '../../app/Term';
 import { useDocumentTitle } from '../../app/useDocumentTitle';
@@ -11,6 +17,7 @@ import { ClaimBlockNote, ClaimButton, claimBlock } from '../vouchers/Claim';
 import { loadHolderPools, type PoolWithEligibility } from '../vouchers/holderPools';
 import { Reasons } from '../vouchers/Reasons';
 import { VoucherFace } from '../vouchers/VoucherFace';
+import { LotteryEntryBox } from '../lottery/LotteryEntry';
 
 const POLL_MS = 30_000;
 
@@ -30,19 +37,50 @@ function Round({ item, onClaimed }: { item: PoolWithEligibility; onClaimed: (v: 
         headingLevel={2}
       >
         <p className="small muted">{claimWindowText(pool, t, i18n.language)}</p>
-        <p className="small muted">{t('claim.left', { n: left })}</p>
+        <p className="small muted">{pool.distribution === 'lottery' ? t('distributions.lottery') : t('claim.left', { n: left })}</p>
       </VoucherFace>
       {!eligibility.eligible ? (
         <>
           <p className="why-not">{t('eligibility.whyNot')}</p>
           <Reasons reasons={eligibility.reasons} onlyFailed />
         </>
+      ) : pool.distribution === 'lottery' ? (
+        <LotteryEntryBox pool={pool} />
       ) : block === null ? (
         <ClaimButton pool={pool} onClaimed={onClaimed} />
       ) : (
         <ClaimBlockNote block={block} />
       )}
     </li>
+  );
+}
+
+async function loadEndedLotteries(signal: AbortSignal): Promise<Pool[]> {
+  const page = await poolsApi.list({ status: 'closed' }, signal);
+  return page.items.filter((p) => p.distribution === 'lottery' && p.audience === 'consumer');
+}
+
+function EndedLotteries() {
+  const { t, i18n } = useTranslation();
+  const { state } = useLoad('ended-lotteries', loadEndedLotteries);
+  if (state.status !== 'ready' || state.data.length === 0) return null;
+  return (
+    <section aria-labelledby="ended-lotteries-title">
+      <h2 id="ended-lotteries-title">{t('consumer.endedLotteries')}</h2>
+      <ul className="plain-list link-list">
+        {state.data.map((pool) => {
+          const name = localName(i18n.language, pool.nameZh, pool.nameEn);
+          return (
+            <li key={pool.id}>
+              <Link to={`/lottery/${pool.id}`} aria-label={t('lottery.resultNamed', { name })}>
+                {name}
+              </Link>{' '}
+              <span className="muted small">{t('lottery.result')}</span>
+            </li>
+          );
+        })}
+      </ul>
+    </section>
   );
 }
 
@@ -70,6 +108,7 @@ export function RoundsPage() {
             ))}
           </ul>
         ))}
+      <EndedLotteries />
     </div>
   );
 }

@@ -67,6 +67,11 @@ export function VoucherPage() {
           <section className="card" aria-labelledby="details-title">
             <h2 id="details-title">{t('voucher.details')}</h2>
             <VoucherDetails voucher={voucher} />
+            {voucher.source === 'lottery' && (
+              <p>
+                <Link to={`/lottery/${voucher.poolId}`}>{t('lottery.result')}</Link>
+              </p>
+            )}
           </section>
         </>
       )}

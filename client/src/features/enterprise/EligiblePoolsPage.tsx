@@ -1,21 +1,46 @@
 /**
- * /eligible-pools (enterprise): the pools this enterprise can get, with a claim button for
- * first-come pools; and each pool it cannot get, with the reasons why not.
+ * /eligible-pools (enterprise): the pools this enterprise can get — a claim button for
+ * first-come pools, the application form for application pools, the lottery entry for
+ * lottery pools — and each pool it cannot get, with the reasons why not.
  */
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
-import type { Voucher } from '@hqt/shared';
+import type { Pool, Voucher } from '@hqt/shared';
+import { localName } from '../../app/names';
+import { LotteryEntryBox } from '../lottery/LotteryEntry';
 import { formatFen } from '../../app/format';
 import { Loading, ProblemAlert } from '../../app/ProblemAlert';
 import { Term } from '../../app/Term';
 import { useDocumentTitle } from '../../app/useDocumentTitle';
 import { useLoad } from '../../app/useLoad';
 import { claimWindowText, poolValidityText } from '../pools/describe';
-import { ClaimBlockNote, ClaimButton, claimBlock } from '../vouchers/Claim';
+import { ClaimBlockNote, ClaimButton, claimBlock, type ClaimBlock } from '../vouchers/Claim';
 import { loadHolderPools, type PoolWithEligibility } from '../vouchers/holderPools';
 import { Reasons } from '../vouchers/Reasons';
 import { VoucherFace } from '../vouchers/VoucherFace';
+
+/** How this enterprise gets a voucher of the pool: claim, apply (with the contract) or enter the lottery. */
+function GetVoucher({ pool, block, onClaimed }: { pool: Pool; block: ClaimBlock | null; onClaimed: (v: Voucher) => void }) {
+  const { t, i18n } = useTranslation();
+  if (pool.distribution === 'lottery') return <LotteryEntryBox pool={pool} />;
+  if (pool.distribution === 'application') {
+    const now = Date.now();
+    const closed: ClaimBlock | null =
+      pool.status === 'paused' ? { reason: 'paused' }
+      : pool.status === 'closed' || now >= Date.parse(pool.claimClosesAt) ? { reason: 'ended' }
+      : now < Date.parse(pool.claimOpensAt) ? { reason: 'notYet', opensAt: pool.claimOpensAt }
+      : null;
+    return closed === null ? (
+      <Link to={`/eligible-pools/${pool.id}/apply`} className="button button-primary" aria-label={t('apply.applyNamed', { name: localName(i18n.language, pool.nameZh, pool.nameEn) })}>
+        {t('apply.apply')}
+      </Link>
+    ) : (
+      <ClaimBlockNote block={closed} />
+    );
+  }
+  return block === null ? <ClaimButton pool={pool} onClaimed={onClaimed} /> : <ClaimBlockNote block={block} />;
+}
 
 function PoolOffer({ item, onClaimed }: { item: PoolWithEligibility; onClaimed: (v: Voucher) => void }) {
   const { t, i18n } = useTranslation();
@@ -42,7 +67,7 @@ function PoolOffer({ item, onClaimed }: { item: PoolWithEligibility; onClaimed: 
       {eligibility.eligible ? (
         <>
           <Reasons reasons={eligibility.reasons} />
-          {block === null ? <ClaimButton pool={pool} onClaimed={onClaimed} /> : <ClaimBlockNote block={block} />}
+          <GetVoucher pool={pool} block={block} onClaimed={onClaimed} />
         </>
       ) : (
         <>

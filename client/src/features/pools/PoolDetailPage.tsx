@@ -218,9 +218,9 @@ function Facts({ pool }: { pool: Pool }) {
     [t('facts.confirmMode'), t(`confirmModes.${pool.confirmMode}`)],
     [t('facts.reissueUnused'), pool.reissueUnused ? t('common.yes') : t('common.no')],
     [t('facts.policyRef'), pool.policyRef ?? t('common.none')],
-    [t('facts.createdBy'), <Person key="c" userId={pool.createdBy} />],
-    [t('facts.submittedBy'), <Person key="s" userId={pool.submittedBy} />],
-    [t('facts.approvedBy'), <Person key="a" userId={pool.approvedBy} />],
+    [t('facts.createdBy'), <Person key="c" userId={pool.createdBy} name={pool.createdByName} />],
+    [t('facts.submittedBy'), <Person key="s" userId={pool.submittedBy} name={pool.submittedByName} />],
+    [t('facts.approvedBy'), <Person key="a" userId={pool.approvedBy} name={pool.approvedByName} />],
     [t('facts.updatedAt'), formatDateTime(pool.updatedAt, lang)],
   ];
   if (pool.lotterySeedHash !== null) rows.push([t('facts.seedHash'), <code key="h" className="break">{pool.lotterySeedHash}</code>]);
@@ -281,8 +281,10 @@ export function PoolDetailPage() {
           <section className="card" aria-labelledby="facts-title">
             <h2 id="facts-title">{t('facts.title')}</h2>
             <Facts pool={pool} />
-            <p>
+            <p className="link-row">
               <Link to={`/merchants?pool=${pool.id}`}>{t('pools.manageMerchants')}</Link>
+              {pool.distribution === 'auto_grant' && <Link to={`/pools/${pool.id}/grants`}>{t('pools.grants')}</Link>}
+              {pool.distribution === 'lottery' && <Link to={`/pools/${pool.id}/lottery`}>{t('pools.lottery')}</Link>}
             </p>
           </section>
           <section className="card" aria-labelledby="pool-preview-title">

@@ -5,24 +5,6 @@ import type { Account, JournalTxn } from './ledger.types';
 export const NO_MERCHANT = '00000000-0000-0000-0000-000000000000';
 const ROLLUP_SHARDS = 16;
 
-export async function nextTxnIds(tx: Queryable, n: number): Promise<number[]> {
-  const rows = await tx.query<{ id: number }>(sql`
-    SELECT nextval('journal_transactions_id_seq')::bigint AS id FROM generate_series(1, ${n}::int)`);
-  return rows.map((r) => r.id);
-}
-
-export async function insertTransactions(tx: Queryable, ids: number[], txns: JournalTxn[]): Promise<void> {
-  const values = txns.map((t, i) => sql`(${ids[i]}::bigint, ${t.kind}, ${t.poolId}::uuid, ${t.refType ?? null}, ${t.refId ?? null}, ${t.at.toISOString()}::timestamptz)`);
-  await tx.query(sql`INSERT INTO journal_transactions (id, kind, pool_id, ref_type, ref_id, at) VALUES ${sql.join(values, sql`, `)}`);
-}
-
-/** All entries of the given transactions in ONE statement: the balance trigger checks per statement. */
-export async function insertEntries(tx: Queryable, ids: number[], txns: JournalTxn[]): Promise<void> {
-  const values = txns.flatMap((t, i) => t.entries.map((e) =>
-    sql`(${ids[i]}::bigint, ${e.account}, ${t.poolId}::uuid, ${e.voucherId ?? null}::uuid, ${e.merchantId ?? null}::uuid, ${e.amountFen}::bigint, ${t.at.toISOString()}::timestamptz)`));
-  await tx.query(sql`INSERT INTO journal_entries (txn_id, account, pool_id, voucher_id, merchant_id, amount_fen, at) VALUES ${sql.join(values, sql`, `)}`);
-}
-
 export interface RollupDelta {
   poolId: string;
   account: Account;
@@ -30,16 +12,61 @@ export interface RollupDelta {
   amountFen: number;
 }
 
-/** Adds deltas to sharded rollup rows, in a fixed key order so two writers never deadlock. */
-export async function addToRollups(tx: Queryable, deltas: RollupDelta[]): Promise<void> {
-  if (deltas.length === 0) return;
+/**
+ * Writes journal transactions, all their entries and the rollup deltas in ONE statement, so
+ * a posting is one round trip however many movements it holds. Columns travel as arrays
+ * (one parameter each), so the text stays the same and the statement does not grow with
+ * the batch. The balance trigger checks the entries per statement; the rollups are updated
+ * in the deltas' order (sorted by the caller), so two writers never deadlock.
+ */
+export async function insertJournal(tx: Queryable, txns: JournalTxn[], deltas: RollupDelta[]): Promise<{ txns: number; entries: number }> {
+  const entryOrd: number[] = [], accounts: string[] = [], entryPools: string[] = [], voucherIds: (string | null)[] = [];
+  const merchantIds: (string | null)[] = [], amounts: number[] = [], entryAts: string[] = [];
+  txns.forEach((t, i) => {
+    for (const e of t.entries) {
+      entryOrd.push(i + 1); accounts.push(e.account); entryPools.push(t.poolId); voucherIds.push(e.voucherId ?? null);
+      merchantIds.push(e.merchantId ?? null); amounts.push(e.amountFen); entryAts.push(t.at.toISOString());
+    }
+  });
+  const p = sql.param;
   const shard = Math.floor(Math.random() * ROLLUP_SHARDS);
-  const sorted = [...deltas].sort((a, b) =>
+  const [row] = await tx.query<{ txns: number; entries: number }>(sql`
+    WITH ids AS MATERIALIZED (
+      SELECT ord::int AS ord, nextval('journal_transactions_id_seq')::bigint AS id FROM generate_series(1, ${txns.length}::int) AS ord
+    ), t AS (
+      INSERT INTO journal_transactions (id, kind, pool_id, ref_type, ref_id, at)
+      SELECT ids.id, x.kind, x.pool_id, x.ref_type, x.ref_id, x.at
+      FROM unnest(${p(txns.map((t) => t.kind))}::text[], ${p(txns.map((t) => t.poolId))}::uuid[],
+                  ${p(txns.map((t) => t.refType ?? null))}::text[], ${p(txns.map((t) => t.refId ?? null))}::text[],
+                  ${p(txns.map((t) => t.at.toISOString()))}::timestamptz[])
+           WITH ORDINALITY AS x (kind, pool_id, ref_type, ref_id, at, ord)
+      JOIN ids ON ids.ord = x.ord
+      RETURNING 1
+    ), e AS (
+      INSERT INTO journal_entries (txn_id, account, pool_id, voucher_id, merchant_id, amount_fen, at)
+      SELECT ids.id, x.account, x.pool_id, x.voucher_id, x.merchant_id, x.amount_fen, x.at
+      FROM unnest(${p(entryOrd)}::int[], ${p(accounts)}::text[], ${p(entryPools)}::uuid[], ${p(voucherIds)}::uuid[],
+                  ${p(merchantIds)}::uuid[], ${p(amounts)}::bigint[], ${p(entryAts)}::timestamptz[])
+           AS x (ord, account, pool_id, voucher_id, merchant_id, amount_fen, at)
+      JOIN ids ON ids.ord = x.ord
+      RETURNING 1
+    ), r AS (
+      INSERT INTO ledger_rollups AS r (pool_id, account, merchant_id, shard, balance_fen)
+      SELECT x.pool_id, x.account, x.merchant_id, ${shard}::smallint, x.amount_fen
+      FROM unnest(${p(deltas.map((d) => d.poolId))}::uuid[], ${p(deltas.map((d) => d.account))}::text[],
+                  ${p(deltas.map((d) => d.merchantId))}::uuid[], ${p(deltas.map((d) => d.amountFen))}::bigint[])
+           AS x (pool_id, account, merchant_id, amount_fen)
+      ON CONFLICT (pool_id, account, merchant_id, shard) DO UPDATE SET balance_fen = r.balance_fen + EXCLUDED.balance_fen
+      RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM t)::int AS txns, (SELECT count(*) FROM e)::int AS entries`);
+  return row ?? { txns: 0, entries: 0 };
+}
+
+/** Sorts rollup deltas by key: every writer updates rollup rows in this order, so none deadlocks. */
+export function sortDeltas(deltas: RollupDelta[]): RollupDelta[] {
+  return [...deltas].sort((a, b) =>
     a.poolId.localeCompare(b.poolId) || a.account.localeCompare(b.account) || a.merchantId.localeCompare(b.merchantId));
-  const values = sorted.map((d) => sql`(${d.poolId}::uuid, ${d.account}, ${d.merchantId}::uuid, ${shard}::smallint, ${d.amountFen}::bigint)`);
-  await tx.query(sql`
-    INSERT INTO ledger_rollups AS r (pool_id, account, merchant_id, shard, balance_fen) VALUES ${sql.join(values, sql`, `)}
-    ON CONFLICT (pool_id, account, merchant_id, shard) DO UPDATE SET balance_fen = r.balance_fen + EXCLUDED.balance_fen`);
 }
 
 /** Takes `amountFen` from a funded pool's available budget; false when it is not there. */
@@ -48,6 +75,40 @@ export async function takeFromAvailable(tx: Queryable, poolId: string, amountFen
     UPDATE pools SET available_fen = available_fen - ${amountFen}
     WHERE id = ${poolId} AND funded AND available_fen >= ${amountFen} RETURNING id`);
   return rows.length === 1;
+}
+
+/**
+ * Takes as many whole `amountFen` as fit, up to `count` of them, from a funded pool's
+ * available budget in ONE conditional UPDATE (the claim batch). With `openOnly` the pool
+ * must also be scheduled or open. Null when no row qualifies. The row lock is NO KEY UPDATE,
+ * like the UPDATE's own: the key-share locks that inserts referencing the pool hold (a
+ * concurrent batch's counters, vouchers, journal) do not block it, so batches cannot deadlock.
+ */
+export async function takeUpTo(
+  tx: Queryable, poolId: string, amountFen: number, count: number, openOnly: boolean,
+): Promise<{ granted: number; available_after_fen: number } | null> {
+  const rows = await tx.query<{ granted: number; available_after_fen: number }>(sql`
+    UPDATE pools p SET available_fen = p.available_fen - least(old.available_fen / ${amountFen}::bigint, ${count}::bigint) * ${amountFen}::bigint
+    FROM (SELECT id, available_fen FROM pools WHERE id = ${poolId} FOR NO KEY UPDATE) old
+    WHERE p.id = old.id AND p.funded AND (NOT ${openOnly}::boolean OR p.status IN ('scheduled', 'open'))
+    RETURNING least(old.available_fen / ${amountFen}::bigint, ${count}::bigint)::int AS granted, p.available_fen AS available_after_fen`);
+  return rows[0] ?? null;
+}
+
+/** Takes `totalFen` from a funded (and with `openOnly`, open) pool in one conditional UPDATE; what is left, or null. */
+export async function takeAll(tx: Queryable, poolId: string, totalFen: number, openOnly: boolean): Promise<number | null> {
+  const rows = await tx.query<{ available_fen: number }>(sql`
+    UPDATE pools SET available_fen = available_fen - ${totalFen}::bigint
+    WHERE id = ${poolId} AND funded AND available_fen >= ${totalFen}::bigint
+      AND (NOT ${openOnly}::boolean OR status IN ('scheduled', 'open'))
+    RETURNING available_fen`);
+  return rows[0]?.available_fen ?? null;
+}
+
+/** A pool's available budget as committed now (no lock). */
+export async function availableOf(q: Queryable, poolId: string): Promise<number | null> {
+  const rows = await q.query<{ available_fen: number }>(sql`SELECT available_fen FROM pools WHERE id = ${poolId} AND funded`);
+  return rows[0]?.available_fen ?? null;
 }
 
 export async function returnToAvailable(tx: Queryable, poolId: string, amountFen: number): Promise<void> {

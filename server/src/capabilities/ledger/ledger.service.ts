@@ -33,14 +33,15 @@ function rollupDeltas(txns: JournalTxn[]): repo.RollupDelta[] {
   return [...byKey.values()].filter((d) => d.amountFen !== 0);
 }
 
-/** Writes balanced journal transactions and their rollups. */
+/** Writes balanced journal transactions, their entries and their rollups: one statement, one round trip. */
 export async function post(tx: Queryable, txns: JournalTxn[]): Promise<void> {
   if (txns.length === 0) return;
   txns.forEach(assertBalanced);
-  const ids = await repo.nextTxnIds(tx, txns.length);
-  await repo.insertTransactions(tx, ids, txns);
-  await repo.insertEntries(tx, ids, txns);
-  await repo.addToRollups(tx, rollupDeltas(txns));
+  const entries = txns.reduce((n, t) => n + t.entries.length, 0);
+  const written = await repo.insertJournal(tx, txns, repo.sortDeltas(rollupDeltas(txns)));
+  if (written.txns !== txns.length || written.entries !== entries) {
+    throw new Error(`assertion: journal wrote ${written.txns}/${txns.length} transactions, ${written.entries}/${entries} entries`);
+  }
 }
 
 /** Funds an approved pool: budget → available. */
@@ -66,6 +67,52 @@ export async function changeBudget(tx: Queryable, poolId: string, deltaFen: numb
 /** Takes from a pool's available budget (one conditional UPDATE); false when not enough is left. */
 export function reserve(tx: Queryable, poolId: string, amountFen: number): Promise<boolean> {
   return repo.takeFromAvailable(tx, poolId, amountFen);
+}
+
+/**
+ * The claim batch's reservation: as many vouchers of `amountFen` as fit, up to `count`, in
+ * ONE conditional UPDATE. `granted` of them were reserved; null when the pool is not funded
+ * (or, with `openOnly`, not scheduled or open).
+ */
+export async function reserveUpTo(
+  tx: Queryable, poolId: string, amountFen: number, count: number, openOnly: boolean,
+): Promise<{ granted: number; availableAfterFen: number } | null> {
+  if (!Number.isSafeInteger(amountFen) || amountFen <= 0) throw new Error(`assertion: bad amount ${amountFen}`);
+  if (!Number.isInteger(count) || count < 1) throw new Error(`assertion: bad count ${count}`);
+  const taken = await repo.takeUpTo(tx, poolId, amountFen, count, openOnly);
+  if (!taken) return null;
+  if (taken.granted < 0 || taken.granted > count) throw new Error(`assertion: granted ${taken.granted} of ${count}`);
+  return { granted: taken.granted, availableAfterFen: taken.available_after_fen };
+}
+
+/**
+ * Takes `totalFen` from a funded pool's available in ONE conditional UPDATE, all or nothing;
+ * with `openOnly` the pool must be scheduled or open. Returns what is left, or null.
+ */
+export function reserveAll(tx: Queryable, poolId: string, totalFen: number, openOnly: boolean): Promise<number | null> {
+  if (!Number.isSafeInteger(totalFen) || totalFen <= 0) throw new Error(`assertion: bad amount ${totalFen}`);
+  return repo.takeAll(tx, poolId, totalFen, openOnly);
+}
+
+/** A pool's committed available budget (no lock); null when it is not funded. */
+export function availableOf(q: Queryable, poolId: string): Promise<number | null> {
+  return repo.availableOf(q, poolId);
+}
+
+/**
+ * The journal of a batch of vouchers issued at once: ONE transaction, available −Σ and
+ * each voucher +its amount (N + 1 entries). `refId` names the batch.
+ */
+export function issueBatchEntries(poolId: string, vouchers: { id: string; amountFen: number }[], at: Date, refId: string): JournalTxn {
+  const totalFen = vouchers.reduce((sum, v) => sum + v.amountFen, 0);
+  if (!Number.isSafeInteger(totalFen)) throw new Error(`assertion: batch total ${totalFen} is not a safe integer`);
+  return {
+    kind: 'issue', poolId, refType: 'voucher_batch', refId, at,
+    entries: [
+      { account: 'available', amountFen: -totalFen },
+      ...vouchers.map((v) => ({ account: 'voucher' as const, amountFen: v.amountFen, voucherId: v.id })),
+    ],
+  };
 }
 
 /** The journal of issuing vouchers whose amounts were reserved: available → voucher. */

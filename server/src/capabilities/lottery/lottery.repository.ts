@@ -16,7 +16,11 @@ export interface DrawRow {
 
 export interface NewEntry {
   id: string; poolId: string; round: number; holderKind: 'enterprise' | 'consumer'; holderId: string; holderHash: string;
+  /** HMAC-SHA256(seed, id): the draw ranks entries by it */
+  drawKey: Buffer;
 }
+
+const ENTRY_COLUMNS = sql`id, pool_id, round, holder_kind, holder_id, holder_hash, entered_at, result, voucher_id, forfeit_code, decided_at`;
 
 /** HMAC-SHA256(seed, e.id::text) as bytea, from the key pads: sha256(outer ‖ sha256(inner ‖ message)). */
 export function drawKeySql(pads: HmacPads, entryId: SQL = sql`e.id`): SQL {
@@ -35,17 +39,55 @@ export async function findPool(q: Queryable, poolId: string): Promise<PoolRow | 
 /** Inserts unless the holder already entered this round or the round is sealed; null then. */
 export async function insertEntry(q: Queryable, e: NewEntry, at: Date): Promise<EntryRow | null> {
   const rows = await q.query<EntryRow>(sql`
-    INSERT INTO lottery_entries (id, pool_id, round, holder_kind, holder_id, holder_hash, entered_at)
+    INSERT INTO lottery_entries (id, pool_id, round, holder_kind, holder_id, holder_hash, draw_key, entered_at)
     SELECT ${e.id}::uuid, ${e.poolId}::uuid, ${e.round}::int, ${e.holderKind}, ${e.holderId}::uuid, ${e.holderHash},
-           ${at.toISOString()}::timestamptz
+           decode(${e.drawKey.toString('hex')}, 'hex'), ${at.toISOString()}::timestamptz
     WHERE NOT EXISTS (SELECT 1 FROM lottery_draws d WHERE d.pool_id = ${e.poolId} AND d.round = ${e.round})
     ON CONFLICT (pool_id, round, holder_id) DO NOTHING
-    RETURNING *`);
+    RETURNING ${ENTRY_COLUMNS}`);
   return rows[0] ?? null;
 }
 
+/**
+ * The entry path in ONE statement, while the pool is scheduled or open: the holder's entry
+ * of this round if there is one ('prior'), else 'maxed' when the holder already holds the
+ * pool's maximum, else the new entry ('created') unless the round is sealed. No row: none of
+ * these (not open, sealed, or a concurrent duplicate).
+ */
+export async function enterOnce(
+  q: Queryable, e: NewEntry, at: Date,
+): Promise<{ outcome: 'prior' | 'created' | 'maxed'; entry: EntryRow | null } | null> {
+  const rows = await q.query<EntryRow & { outcome: 'prior' | 'created' | 'maxed' }>(sql`
+    WITH open AS (
+      SELECT 1 FROM pools p WHERE p.id = ${e.poolId} AND p.status IN ('scheduled', 'open')
+    ), prior AS (
+      SELECT ${ENTRY_COLUMNS} FROM lottery_entries
+      WHERE pool_id = ${e.poolId} AND round = ${e.round} AND holder_id = ${e.holderId} AND EXISTS (SELECT 1 FROM open)
+    ), maxed AS (
+      SELECT 1 FROM holder_pool_counters
+      WHERE pool_id = ${e.poolId} AND holder_id = ${e.holderId} AND claimed >= max_claims AND EXISTS (SELECT 1 FROM open)
+    ), ins AS (
+      INSERT INTO lottery_entries (id, pool_id, round, holder_kind, holder_id, holder_hash, draw_key, entered_at)
+      SELECT ${e.id}::uuid, ${e.poolId}::uuid, ${e.round}::int, ${e.holderKind}, ${e.holderId}::uuid, ${e.holderHash},
+             decode(${e.drawKey.toString('hex')}, 'hex'), ${at.toISOString()}::timestamptz
+      WHERE NOT EXISTS (SELECT 1 FROM prior) AND NOT EXISTS (SELECT 1 FROM maxed)
+        AND EXISTS (SELECT 1 FROM open)
+        AND NOT EXISTS (SELECT 1 FROM lottery_draws d WHERE d.pool_id = ${e.poolId} AND d.round = ${e.round})
+      ON CONFLICT (pool_id, round, holder_id) DO NOTHING
+      RETURNING ${ENTRY_COLUMNS}
+    )
+    SELECT 'prior' AS outcome, * FROM prior
+    UNION ALL SELECT 'created', * FROM ins
+    UNION ALL SELECT 'maxed', NULL::uuid, NULL::uuid, NULL::int, NULL::text, NULL::uuid, NULL::text, NULL::timestamptz,
+                     NULL::text, NULL::uuid, NULL::text, NULL::timestamptz FROM maxed WHERE NOT EXISTS (SELECT 1 FROM prior)`);
+  const row = rows.find((r) => r.outcome === 'prior') ?? rows.find((r) => r.outcome === 'created') ?? rows[0];
+  if (!row) return null;
+  const { outcome, ...entry } = row;
+  return { outcome, entry: outcome === 'maxed' ? null : (entry as EntryRow) };
+}
+
 export async function findEntry(q: Queryable, poolId: string, round: number, holderId: string): Promise<EntryRow | null> {
-  const rows = await q.query<EntryRow>(sql`SELECT * FROM lottery_entries
+  const rows = await q.query<EntryRow>(sql`SELECT ${ENTRY_COLUMNS} FROM lottery_entries
     WHERE pool_id = ${poolId} AND round = ${round} AND holder_id = ${holderId}`);
   return rows[0] ?? null;
 }
@@ -99,12 +141,33 @@ export async function insertDraw(tx: Queryable, v: SealValues, at: Date): Promis
   return rows[0] ?? null;
 }
 
-/** Marks the `n` entries with the smallest draw keys as won; returns how many it marked. */
-export async function markWinners(tx: Queryable, poolId: string, round: number, pads: HmacPads, n: number, at: Date): Promise<number> {
+/** Stores the draw key, computed in SQL, of entries made without one (before migration 0009); returns how many. */
+export async function fillDrawKeys(tx: Queryable, poolId: string, round: number, pads: HmacPads): Promise<number> {
+  const [row] = await tx.query<{ n: number }>(sql`
+    WITH filled AS (
+      UPDATE lottery_entries e SET draw_key = ${drawKeySql(pads)}
+      WHERE e.pool_id = ${poolId} AND e.round = ${round} AND e.draw_key IS NULL RETURNING 1)
+    SELECT count(*)::int AS n FROM filled`);
+  return row?.n ?? 0;
+}
+
+/**
+ * The stored draw keys of up to `limit` entries that do not match HMAC-SHA256(seed, id)
+ * (a spot check of the winners: the keys were computed by the server at entry).
+ */
+export async function wrongDrawKeys(q: Queryable, poolId: string, round: number, pads: HmacPads, limit: number): Promise<string[]> {
+  const rows = await q.query<{ id: string }>(sql`SELECT e.id FROM lottery_entries e
+    WHERE e.pool_id = ${poolId} AND e.round = ${round} AND e.result = 'won' AND e.draw_key IS DISTINCT FROM ${drawKeySql(pads)}
+    LIMIT ${limit}`);
+  return rows.map((r) => r.id);
+}
+
+/** Marks the `n` entries with the smallest stored draw keys as won, read off the index in key order; returns how many it marked. */
+export async function markWinners(tx: Queryable, poolId: string, round: number, n: number, at: Date): Promise<number> {
   const [row] = await tx.query<{ n: number }>(sql`
     WITH winners AS (
       SELECT e.id FROM lottery_entries e WHERE e.pool_id = ${poolId} AND e.round = ${round} AND e.result IS NULL
-      ORDER BY ${drawKeySql(pads)}, e.id LIMIT ${n}
+      ORDER BY e.draw_key, e.id LIMIT ${n}
     ), marked AS (
       UPDATE lottery_entries e SET result = 'won', decided_at = ${at.toISOString()}
       FROM winners w WHERE e.id = w.id RETURNING 1
@@ -122,7 +185,7 @@ export async function markSelected(tx: Queryable, poolId: string, round: number,
 
 /** The next wins that have neither a voucher nor a forfeit, locked for this transaction. */
 export async function winsToIssue(tx: Queryable, poolId: string, round: number, limit: number): Promise<EntryRow[]> {
-  return tx.query<EntryRow>(sql`SELECT * FROM lottery_entries
+  return tx.query<EntryRow>(sql`SELECT ${ENTRY_COLUMNS} FROM lottery_entries
     WHERE pool_id = ${poolId} AND round = ${round} AND result = 'won' AND voucher_id IS NULL AND forfeit_code IS NULL
     ORDER BY id LIMIT ${limit} FOR UPDATE`);
 }
@@ -135,32 +198,27 @@ export interface WinOutcome {
 
 export async function recordWinOutcomes(tx: Queryable, outcomes: WinOutcome[]): Promise<void> {
   if (outcomes.length === 0) return;
-  const values = outcomes.map((o) => sql`(${o.entryId}::uuid, ${o.voucherId}::uuid, ${o.forfeitCode}::text)`);
-  const rows = await tx.query(sql`UPDATE lottery_entries e SET voucher_id = o.voucher_id, forfeit_code = o.forfeit_code
-    FROM (VALUES ${sql.join(values, sql`, `)}) AS o (entry_id, voucher_id, forfeit_code)
-    WHERE e.id = o.entry_id AND e.result = 'won' AND e.voucher_id IS NULL AND e.forfeit_code IS NULL RETURNING 1`);
-  if (rows.length !== outcomes.length) throw new Error(`assertion: ${outcomes.length - rows.length} win(s) were already recorded`);
+  const p = sql.param;
+  const [row] = await tx.query<{ n: number }>(sql`
+    WITH done AS (
+      UPDATE lottery_entries e SET voucher_id = o.voucher_id, forfeit_code = o.forfeit_code
+      FROM unnest(${p(outcomes.map((o) => o.entryId))}::uuid[], ${p(outcomes.map((o) => o.voucherId))}::uuid[],
+                  ${p(outcomes.map((o) => o.forfeitCode))}::text[]) AS o (entry_id, voucher_id, forfeit_code)
+      WHERE e.id = o.entry_id AND e.result = 'won' AND e.voucher_id IS NULL AND e.forfeit_code IS NULL RETURNING 1)
+    SELECT count(*)::int AS n FROM done`);
+  const n = row?.n ?? 0;
+  if (n !== outcomes.length) throw new Error(`assertion: ${outcomes.length - n} win(s) were already recorded`);
 }
 
-/** Marks up to `limit` undecided entries of a round whose winners are chosen as lost. */
-export async function markLosers(q: Queryable, poolId: string, round: number, limit: number, at: Date): Promise<number> {
-  const [row] = await q.query<{ n: number }>(sql`
-    WITH batch AS (
-      SELECT id FROM lottery_entries WHERE pool_id = ${poolId} AND round = ${round} AND result IS NULL
-      ORDER BY id LIMIT ${limit} FOR UPDATE
-    ), marked AS (
-      UPDATE lottery_entries e SET result = 'lost', decided_at = ${at.toISOString()} FROM batch b WHERE e.id = b.id RETURNING 1
-    )
-    SELECT count(*)::int AS n FROM marked`);
-  return row?.n ?? 0;
-}
-
-/** Marks the round drawn once every entry is decided and every win issued or forfeited; null otherwise. */
+/**
+ * Marks the round drawn once its winners are selected and every win is issued or forfeited;
+ * null otherwise. The other entries have lost: they keep no result (see migration 0009).
+ */
 export async function markDrawn(tx: Queryable, poolId: string, round: number, at: Date): Promise<DrawRow | null> {
   const rows = await tx.query<DrawRow>(sql`UPDATE lottery_draws SET drawn_at = ${at.toISOString()}
     WHERE pool_id = ${poolId} AND round = ${round} AND drawn_at IS NULL AND selected_at IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM lottery_entries e WHERE e.pool_id = ${poolId} AND e.round = ${round}
-        AND (e.result IS NULL OR (e.result = 'won' AND e.voucher_id IS NULL AND e.forfeit_code IS NULL)))
+        AND e.result = 'won' AND e.voucher_id IS NULL AND e.forfeit_code IS NULL)
     RETURNING *`);
   return rows[0] ?? null;
 }
@@ -208,9 +266,11 @@ export async function dueRounds(q: Queryable, now: Date, limit: number): Promise
 export async function listEntries(
   q: Queryable, poolId: string, round: number, f: { afterId?: string; result?: 'won' | 'lost'; limit: number },
 ): Promise<EntryRow[]> {
-  return q.query<EntryRow>(sql`SELECT * FROM lottery_entries
+  // a drawn round's entries without a result lost (older rounds may carry an explicit 'lost')
+  const result = f.result === 'won' ? sql`result = 'won'` : f.result === 'lost' ? sql`(result IS NULL OR result = 'lost')` : sql`TRUE`;
+  return q.query<EntryRow>(sql`SELECT ${ENTRY_COLUMNS} FROM lottery_entries
     WHERE pool_id = ${poolId} AND round = ${round}
       AND ${f.afterId ? sql`id > ${f.afterId}::uuid` : sql`TRUE`}
-      AND ${f.result ? sql`result = ${f.result}` : sql`TRUE`}
+      AND ${result}
     ORDER BY id LIMIT ${f.limit}`);
 }

@@ -2,10 +2,13 @@
  * Owns the lottery (摇号): entries (one per holder per pool round), the published commitment
  * and results, and the draw. The draw runs in steps, each idempotent, so a crashed draw
  * simply runs again: seal (freeze the entrant list and the number of winners) → select
- * (mark the entries with the smallest HMAC-SHA256(seed, entryId) as won) → issue (vouchers
- * in batches) → mark the rest lost → drawn (audited; the seed is revealed from then on).
+ * (mark the entries with the smallest HMAC-SHA256(seed, entryId) as won, read off an index
+ * of the keys stored at entry) → issue (vouchers in batches, many per statement) → drawn
+ * (audited; the seed is revealed from then on). Entries without a result in a round whose
+ * winners are selected have lost; they are not marked one by one.
  */
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { LotteryEntry, LotteryOutcome, LotterySummary, PublishedEntry } from '@hqt/shared';
 import type { Clock } from '../../platform/clock';
 import { sql, type Db, type Queryable } from '../../platform/db';
@@ -14,16 +17,21 @@ import { HttpProblem } from '../../app/problem';
 import type { AuditService } from '../audit';
 import type { Actor } from '../identity';
 import { holderFor, type Holder, type PoolRow, type PoolsService } from '../pools';
-import type { VouchersService } from '../vouchers';
+import type { IssueOutcome, VouchersService } from '../vouchers';
 import { hmacPads, holderHash } from './draw-key';
 import * as repo from './lottery.repository';
 import type { DrawRow, EntryRow } from './lottery.repository';
 import { currentRound, openRound, roundShareFen, roundWindows, type RoundWindow } from './rounds';
 
-/** Winners issued per transaction. */
-export const ISSUE_BATCH = 500;
-/** Losers marked per statement: a cheap UPDATE, so larger batches than issuing. */
-const LOSERS_BATCH = 5000;
+/** Winners issued per transaction (one statement per step for all of them: VouchersService.issueMany). */
+export const ISSUE_BATCH = 5000;
+/** Fewer wins than this in a batch are issued one by one (issueOne, a savepoint each): small draws gain nothing from bulk. */
+const BULK_ISSUE_MIN = 64;
+/** The draw's sort may use this much memory (a session setting of its own transaction). */
+const DRAW_WORK_MEM = '256MB';
+/** A pool row read for an entry is reused this long; the insert itself checks the pool is open. */
+const ENTRY_POOL_TTL_MS = 1_000;
+const ENTRY_POOL_CACHE_MAX = 1_000;
 /** Rounds drawn per job run; the rest wait for the next minute. */
 const DUE_ROUNDS_MAX = 20;
 
@@ -44,17 +52,23 @@ export interface DrawRunResult {
   forfeited: number;
 }
 
-function outcomeOf(e: EntryRow): LotteryOutcome {
-  if (e.result === null) return 'pending';
+/** An entry without a result has lost once its round's winners are selected. */
+function outcomeOf(e: EntryRow, selected: boolean): LotteryOutcome {
+  if (e.result === null) return selected ? 'not_drawn' : 'pending';
   if (e.result === 'lost') return 'not_drawn';
   return e.forfeit_code ? 'forfeited' : e.voucher_id ? 'won' : 'pending';
 }
 
-function entryView(e: EntryRow): LotteryEntry {
+function entryView(e: EntryRow, selected = false): LotteryEntry {
   return {
     entryId: e.id, poolId: e.pool_id, round: e.round, enteredAt: e.entered_at, holderHash: e.holder_hash,
-    result: outcomeOf(e), voucherId: e.voucher_id, forfeitCode: e.forfeit_code,
+    result: outcomeOf(e, selected), voucherId: e.voucher_id, forfeitCode: e.forfeit_code,
   };
+}
+
+/** HMAC-SHA256(seed, entry id): the key the draw ranks the entry by (docs/LOTTERY.md). */
+export function drawKeyOf(seed: string, entryId: string): Buffer {
+  return createHmac('sha256', seed).update(entryId).digest();
 }
 
 export class LotteryService {
@@ -71,8 +85,42 @@ export class LotteryService {
     return { pool, holder: holderFor(actor, pool.audience) };
   }
 
-  /** Enters the round taking entries now. A repeat returns the same entry with `created: false`. */
+  private readonly entryPools = new Map<string, { row: Promise<PoolRow | null>; at: number }>();
+
+  /** The pool row for an entry, reused for a second (one read in flight per pool): the entry statement itself checks the pool is still open. */
+  private entryPool(poolId: string): Promise<PoolRow | null> {
+    const hit = this.entryPools.get(poolId);
+    const nowMs = performance.now();
+    if (hit && nowMs - hit.at < ENTRY_POOL_TTL_MS) return hit.row;
+    const row = repo.findPool(this.db, poolId);
+    if (this.entryPools.size >= ENTRY_POOL_CACHE_MAX) this.entryPools.delete(this.entryPools.keys().next().value as string);
+    this.entryPools.set(poolId, { row, at: nowMs });
+    row.catch(() => this.entryPools.delete(poolId));
+    return row;
+  }
+
+  /**
+   * Enters the round taking entries now. A repeat returns the same entry with `created: false`.
+   * The common case is one statement (repo.enterOnce); anything unusual — a pool not seen,
+   * closed or sealed meanwhile, a concurrent duplicate — answers through the careful path.
+   */
   async enter(actor: Actor, poolId: string): Promise<{ created: boolean; entry: LotteryEntry }> {
+    const cached = await this.entryPool(poolId);
+    const holder = cached && cached.lottery_seed && this.pools.canSee(actor, cached) ? holderFor(actor, cached.audience) : null;
+    const window = holder && cached ? openRound(cached, this.clock.now()) : null;
+    if (!cached || !holder || !window) return this.enterCarefully(actor, poolId);
+    const eligibility = await this.pools.eligibilityMany(this.db, cached, [holder]);
+    if (!eligibility.get(holder.id)?.eligible) return this.enterCarefully(actor, poolId);
+    const done = await repo.enterOnce(this.db, this.newEntry(cached, window.round, holder), this.clock.now());
+    if (done?.outcome === 'prior') return { created: false, entry: entryView(done.entry as EntryRow) };
+    if (done?.outcome === 'created') return { created: true, entry: entryView(done.entry as EntryRow) };
+    if (done?.outcome === 'maxed') throw new HttpProblem('LIMIT_REACHED');
+    this.entryPools.delete(poolId);
+    return this.enterCarefully(actor, poolId);
+  }
+
+  /** Each check on its own, with a fresh pool row: the exact answer for every unusual case. */
+  private async enterCarefully(actor: Actor, poolId: string): Promise<{ created: boolean; entry: LotteryEntry }> {
     const { pool, holder } = await this.lotteryPool(actor, poolId);
     if (!holder) throw new HttpProblem('NOT_ELIGIBLE', `This pool is for ${pool.audience === 'consumer' ? 'consumers' : 'enterprises'}`);
     const window = openRound(pool, this.clock.now());
@@ -91,10 +139,18 @@ export class LotteryService {
     throw new HttpProblem('LOTTERY_CLOSED', 'Entries for this round closed a moment ago');
   }
 
+  private newEntry(pool: PoolRow, round: number, holder: Holder): repo.NewEntry {
+    if (!pool.lottery_seed) throw new Error(`assertion: lottery pool ${pool.id} has no seed`);
+    const id = randomUUID();
+    return {
+      id, poolId: pool.id, round, holderKind: holder.kind, holderId: holder.id, holderHash: holderHash(holder.id, pool.id),
+      drawKey: drawKeyOf(pool.lottery_seed, id),
+    };
+  }
+
   private async insertEntry(pool: PoolRow, round: number, holder: Holder): Promise<EntryRow | null> {
-    const entry = { id: randomUUID(), poolId: pool.id, round, holderKind: holder.kind, holderId: holder.id, holderHash: holderHash(holder.id, pool.id) };
     try {
-      return await repo.insertEntry(this.db, entry, this.clock.now());
+      return await repo.insertEntry(this.db, this.newEntry(pool, round, holder), this.clock.now());
     } catch (err) {
       // The guard trigger refuses entries of a round sealed after our NOT EXISTS looked.
       if (pgErrorOf(err)?.code === PG_CHECK_VIOLATION) return null;
@@ -123,7 +179,7 @@ export class LotteryService {
       status: draw?.drawn_at ? 'drawn' : isOpen ? 'open' : 'closed',
       entriesCount: draw ? draw.entries_count : await repo.countEntries(this.db, pool.id, window.round),
       winnersMax: draw?.winners_max ?? null, winnersCount: draw?.winners_count ?? null, drawnAt: draw?.drawn_at ?? null,
-      myEntry: mine ? entryView(mine) : null,
+      myEntry: mine ? entryView(mine, !!draw?.selected_at) : null,
     };
   }
 
@@ -140,7 +196,7 @@ export class LotteryService {
     });
     const last = rows[rows.length - 1];
     return {
-      items: rows.map((e) => ({ entryId: e.id, holderHash: e.holder_hash, result: e.result as 'won' | 'lost' })),
+      items: rows.map((e) => ({ entryId: e.id, holderHash: e.holder_hash, result: e.result === 'won' ? 'won' as const : 'lost' as const })),
       nextCursor: rows.length === q.limit && last ? last.id : null,
     };
   }
@@ -174,11 +230,6 @@ export class LotteryService {
       if (batch > batchesMax) throw new Error(`assertion: draw ${poolId}/${round} issued no progress after ${batch} batches`);
       if ((await this.issueBatch(poolId, round)) === 0) break;
     }
-    const loserBatchesMax = Math.ceil(selected.entries_count / LOSERS_BATCH) + 1;
-    for (let batch = 0; ; batch++) {
-      if (batch > loserBatchesMax) throw new Error(`assertion: draw ${poolId}/${round} left entries undecided`);
-      if ((await repo.markLosers(this.db, poolId, round, LOSERS_BATCH, this.clock.now())) === 0) break;
-    }
     const tally = await this.finish(poolId, round);
     return { poolId, round, entries: selected.entries_count, winners, ...tally };
   }
@@ -208,17 +259,23 @@ export class LotteryService {
       if (draw.selected_at) return draw;
       const pool = await repo.findPool(tx, poolId);
       if (!pool?.lottery_seed) throw new Error(`assertion: lottery pool ${poolId} has no seed`);
-      const marked = await repo.markWinners(tx, poolId, round, hmacPads(pool.lottery_seed), draw.winners_max, now);
+      const pads = hmacPads(pool.lottery_seed);
+      await tx.query(sql`SELECT set_config('work_mem', ${DRAW_WORK_MEM}, true)`);
+      await repo.fillDrawKeys(tx, poolId, round, pads);
+      const marked = await repo.markWinners(tx, poolId, round, draw.winners_max, now);
       const expected = Math.min(draw.winners_max, draw.entries_count);
       if (marked !== expected) throw new Error(`assertion: draw ${poolId}/${round} marked ${marked} winners, expected ${expected}`);
+      const wrong = await repo.wrongDrawKeys(tx, poolId, round, pads, 10);
+      if (wrong.length > 0) throw new Error(`assertion: draw ${poolId}/${round}: stored draw keys of ${wrong.join(', ')} are not HMAC(seed, id)`);
       return repo.markSelected(tx, poolId, round, marked, now);
     });
   }
 
   /**
-   * Issues vouchers to up to ISSUE_BATCH wins in one transaction. A win that a holder limit
-   * or the budget refuses is forfeited with that problem code; anything else rolls the batch
-   * back, to be retried by the next run. Returns how many wins it settled.
+   * Issues vouchers to up to ISSUE_BATCH wins in one transaction: in bulk (VouchersService.
+   * issueMany, one statement per step for the whole batch), or one by one for a few. A win
+   * that a holder limit or the budget refuses is forfeited with that problem code; anything
+   * else rolls the batch back, to be retried by the next run. Returns how many wins it settled.
    */
   private async issueBatch(poolId: string, round: number): Promise<number> {
     const now = this.clock.now();
@@ -228,7 +285,17 @@ export class LotteryService {
       const pool = await repo.findPool(tx, poolId);
       if (!pool) throw new Error(`assertion: lottery pool ${poolId} vanished`);
       const outcomes: repo.WinOutcome[] = [];
-      for (const win of wins) outcomes.push(await this.issueWin(tx, pool, win, now));
+      if (wins.length >= BULK_ISSUE_MIN) {
+        const issued = await this.vouchers.issueMany(tx, pool, wins.map((w) => ({
+          holder: { kind: w.holder_kind, id: w.holder_id }, sourceRef: w.id,
+        })), now, { source: 'lottery', openOnly: false });
+        wins.forEach((w, i) => {
+          const o = issued.outcomes[i] as IssueOutcome;
+          outcomes.push({ entryId: w.id, voucherId: o.voucher?.id ?? null, forfeitCode: o.problem });
+        });
+      } else {
+        for (const win of wins) outcomes.push(await this.issueWin(tx, pool, win, now));
+      }
       await repo.recordWinOutcomes(tx, outcomes);
       return outcomes.length;
     });

@@ -198,6 +198,23 @@ export async function consumerSubject(q: Queryable, userId: string): Promise<{ r
   return rows[0] ?? null;
 }
 
+/** The batch forms of the two subject queries above (the claim batcher), keyed by id. */
+export async function enterpriseSubjects(q: Queryable, orgIds: string[]): Promise<(SubjectRow & { id: string })[]> {
+  return q.query<SubjectRow & { id: string }>(sql`SELECT id, district, founded_on::text AS founded_on, headcount, tags, industry_codes, uscc
+    FROM organisations WHERE id = ANY(${sql.param(orgIds)}::uuid[]) AND type = 'enterprise'`);
+}
+
+export async function consumerSubjects(q: Queryable, userIds: string[]): Promise<{ id: string; real_name: boolean; residence_district: string | null; phone: string | null }[]> {
+  return q.query(sql`SELECT id, resident_id_hash IS NOT NULL AS real_name, residence_district, phone
+    FROM users WHERE id = ANY(${sql.param(userIds)}::uuid[])`);
+}
+
+export async function onEligibleListMany(q: Queryable, poolId: string, identifiers: string[]): Promise<Set<string>> {
+  const rows = await q.query<{ identifier: string }>(sql`SELECT identifier FROM pool_eligible_list
+    WHERE pool_id = ${poolId} AND identifier = ANY(${sql.param(identifiers)}::text[])`);
+  return new Set(rows.map((r) => r.identifier));
+}
+
 export async function onEligibleList(q: Queryable, poolId: string, identifiers: string[]): Promise<boolean> {
   const ids = identifiers.filter((i) => i.length > 0);
   if (ids.length === 0) return false;

@@ -128,7 +128,8 @@ export class PoolsService {
     return row;
   }
 
-  private canSee(actor: Actor, row: PoolRow): boolean {
+  /** Whether the actor may see this pool row (the claim batcher checks its cached rows with it). */
+  canSee(actor: Actor, row: PoolRow): boolean {
     if (hasRole(actor, ['platform_admin'])) return true;
     const issuerRoles = orgsWithRole(actor, ISSUER_READ_ROLES);
     if (issuerRoles.includes(row.issuer_id)) return true;
@@ -361,6 +362,45 @@ export class PoolsService {
     return evaluateEligibility(pool.eligibility, subject, pool.audience, this.clock.now());
   }
 
+  /**
+   * The eligibility of many holders at once (a claim batch): one query per subject table and
+   * none at all when the pool has no rules, with the same verdicts as `eligibilityOf`.
+   */
+  async eligibilityMany(q: Queryable, pool: PoolRow, holders: Holder[]): Promise<Map<string, EligibilityResult>> {
+    const now = this.clock.now();
+    const rules = pool.eligibility ?? {};
+    const subjects = Object.keys(rules).length === 0 ? new Map<string, EligibilitySubject>() : await this.subjectsOf(q, pool.id, holders, !!rules.listOnly);
+    const out = new Map<string, EligibilityResult>();
+    for (const h of holders) out.set(h.id, evaluateEligibility(rules, subjects.get(h.id) ?? { kind: h.kind }, pool.audience, now));
+    return out;
+  }
+
+  private async subjectsOf(q: Queryable, poolId: string, holders: Holder[], listOnly: boolean): Promise<Map<string, EligibilitySubject>> {
+    const out = new Map<string, EligibilitySubject>();
+    const enterprises = holders.filter((h) => h.kind === 'enterprise').map((h) => h.id);
+    const consumers = holders.filter((h) => h.kind === 'consumer').map((h) => h.id);
+    const ents = enterprises.length > 0 ? await repo.enterpriseSubjects(q, enterprises) : [];
+    const cons = consumers.length > 0 ? await repo.consumerSubjects(q, consumers) : [];
+    const identifiers = listOnly ? [...ents.map((e) => e.uscc), ...cons.map((c) => c.phone)].filter((i): i is string => !!i) : [];
+    const listed = identifiers.length > 0 ? await repo.onEligibleListMany(q, poolId, identifiers) : new Set<string>();
+    for (const s of ents) {
+      out.set(s.id, {
+        kind: 'enterprise', district: s.district, foundedOn: s.founded_on, headcount: s.headcount, tags: s.tags ?? [],
+        industryCodes: s.industry_codes ?? [], onList: !!s.uscc && listed.has(s.uscc),
+      });
+    }
+    for (const c of cons) {
+      out.set(c.id, { kind: 'consumer', realNameVerified: c.real_name, residenceDistrict: c.residence_district, onList: !!c.phone && listed.has(c.phone) });
+    }
+    for (const h of holders) {
+      if (out.has(h.id)) continue;
+      out.set(h.id, h.kind === 'enterprise'
+        ? { kind: 'enterprise', district: null, foundedOn: null, headcount: null, tags: [], industryCodes: [], onList: false }
+        : { kind: 'consumer', realNameVerified: false, residenceDistrict: null, onList: false });
+    }
+    return out;
+  }
+
   async eligibility(actor: Actor, id: string): Promise<EligibilityResult> {
     const pool = await this.visiblePool(actor, id);
     return this.eligibilityOf(this.db, pool, holderFor(actor, pool.audience));
@@ -372,7 +412,7 @@ export class PoolsService {
     const status = hasRole(actor, ['platform_admin']) ? q.status : 'active';
     const rows = await repo.listMerchants(this.db, {
       limit: q.limit, ...(status ? { status } : {}), ...(q.category ? { category: q.category } : {}),
-      ...(q.district ? { district: q.district } : {}), ...(q.cursor ? { afterId: q.cursor } : {}),
+      ...(q.district ? { district: q.district } : {}), ...(q.cursor ? { afterId: idCursor(q.cursor) } : {}),
     });
     const last = rows[rows.length - 1];
     return { items: rows.map(toMerchant), nextCursor: rows.length === q.limit && last ? last.id : null };
@@ -413,7 +453,7 @@ export class PoolsService {
 
   async enrolled(actor: Actor, poolId: string, cursor: string | undefined, limit: number) {
     await this.visiblePool(actor, poolId);
-    const rows = await repo.enrolledMerchants(this.db, poolId, cursor, limit);
+    const rows = await repo.enrolledMerchants(this.db, poolId, cursor === undefined ? undefined : idCursor(cursor), limit);
     const last = rows[rows.length - 1];
     return { items: rows.map(toMerchant), nextCursor: rows.length === limit && last ? last.id : null };
   }
@@ -421,6 +461,14 @@ export class PoolsService {
 
 function toMerchant(r: repo.MerchantRow) {
   return { id: r.id, nameZh: r.name_zh, nameEn: r.name_en, uscc: r.uscc, district: r.district, status: r.status, categories: r.categories };
+}
+
+/** A cursor that is a row id: anything but a uuid is a bad request, never a SQL cast error (found by test/security/fuzz). */
+function idCursor(cursor: string): string {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(cursor)) {
+    throw new HttpProblem('VALIDATION_FAILED', 'Bad cursor', { errors: [{ field: 'query.cursor', message: 'cursor is not valid', type: 'any.invalid' }] });
+  }
+  return cursor;
 }
 
 function encodeCursor(createdAt: string, id: string): string {

@@ -63,6 +63,91 @@ export async function addAnnualUse(
   return rows.length === 1;
 }
 
+// ---- the batch forms (claim batches, lottery issuance): one statement for many holders ----
+// Each takes distinct holder ids sorted by the caller, so two batches lock counter rows in
+// the same order and never deadlock; each returns the holders it admitted.
+
+/** +1 on each holder's count in this pool, for those still under the pool's per-holder maximum. */
+export async function bumpPoolCounters(tx: Queryable, poolId: string, holderIds: string[], max: number): Promise<Set<string>> {
+  const rows = await tx.query<{ holder_id: string }>(sql`
+    INSERT INTO holder_pool_counters AS c (pool_id, holder_id, claimed, max_claims)
+    SELECT ${poolId}::uuid, h, 1, ${max}::int FROM unnest(${sql.param(holderIds)}::uuid[]) AS h
+    ON CONFLICT (pool_id, holder_id) DO UPDATE SET claimed = c.claimed + 1
+    WHERE c.claimed < c.max_claims RETURNING holder_id`);
+  return new Set(rows.map((r) => r.holder_id));
+}
+
+export async function undoPoolCounters(tx: Queryable, poolId: string, holderIds: string[]): Promise<void> {
+  await tx.query(sql`UPDATE holder_pool_counters SET claimed = claimed - 1
+    WHERE pool_id = ${poolId} AND holder_id = ANY(${sql.param(holderIds)}::uuid[])`);
+}
+
+export async function bumpDailyCounters(tx: Queryable, poolId: string, holderIds: string[], day: string, max: number): Promise<Set<string>> {
+  const rows = await tx.query<{ holder_id: string }>(sql`
+    INSERT INTO holder_daily_counters AS c (pool_id, holder_id, day, claimed, max_claims)
+    SELECT ${poolId}::uuid, h, ${day}::date, 1, ${max}::int FROM unnest(${sql.param(holderIds)}::uuid[]) AS h
+    ON CONFLICT (pool_id, holder_id, day) DO UPDATE SET claimed = c.claimed + 1
+    WHERE c.claimed < c.max_claims RETURNING holder_id`);
+  return new Set(rows.map((r) => r.holder_id));
+}
+
+export async function undoDailyCounters(tx: Queryable, poolId: string, holderIds: string[], day: string): Promise<void> {
+  await tx.query(sql`UPDATE holder_daily_counters SET claimed = claimed - 1
+    WHERE pool_id = ${poolId} AND day = ${day}::date AND holder_id = ANY(${sql.param(holderIds)}::uuid[])`);
+}
+
+export async function addAnnualUses(
+  tx: Queryable, issuerId: string, kind: string, holderIds: string[], year: number, amountFen: number, capFen: number,
+): Promise<Set<string>> {
+  if (amountFen > capFen) return new Set();
+  const rows = await tx.query<{ holder_id: string }>(sql`
+    INSERT INTO holder_annual_usage AS u (issuer_id, kind, holder_id, year, used_fen)
+    SELECT ${issuerId}::uuid, ${kind}, h, ${year}::int, ${amountFen}::bigint FROM unnest(${sql.param(holderIds)}::uuid[]) AS h
+    ON CONFLICT (issuer_id, kind, holder_id, year) DO UPDATE SET used_fen = u.used_fen + ${amountFen}::bigint
+    WHERE u.used_fen + ${amountFen}::bigint <= ${capFen}::bigint RETURNING holder_id`);
+  return new Set(rows.map((r) => r.holder_id));
+}
+
+export async function undoAnnualUses(
+  tx: Queryable, issuerId: string, kind: string, holderIds: string[], year: number, amountFen: number,
+): Promise<void> {
+  await tx.query(sql`UPDATE holder_annual_usage SET used_fen = used_fen - ${amountFen}::bigint
+    WHERE issuer_id = ${issuerId} AND kind = ${kind} AND year = ${year}::int AND holder_id = ANY(${sql.param(holderIds)}::uuid[])`);
+}
+
+/** Holders whose count in this pool already reached its maximum (read only: the sold-out batch). */
+export async function holdersAtMax(q: Queryable, poolId: string, holderIds: string[]): Promise<Set<string>> {
+  const rows = await q.query<{ holder_id: string }>(sql`SELECT holder_id FROM holder_pool_counters
+    WHERE pool_id = ${poolId} AND holder_id = ANY(${sql.param(holderIds)}::uuid[]) AND claimed >= max_claims`);
+  return new Set(rows.map((r) => r.holder_id));
+}
+
+/** What a batch of vouchers of one pool has in common. */
+export interface VoucherBatch {
+  poolId: string; issuerId: string; amountFen: number; validFrom: Date; validUntil: Date;
+  status: 'active' | 'pending_confirmation'; source: 'claim' | 'lottery' | 'application' | 'grant'; at: Date;
+}
+
+/** Inserts many vouchers of one pool in one statement (columns as arrays); returns how many it stored. */
+export async function insertVoucherBatch(
+  tx: Queryable, b: VoucherBatch, rows: { id: string; code: string; holderKind: string; holderId: string; sourceRef: string | null }[],
+): Promise<number> {
+  const p = sql.param;
+  const [row] = await tx.query<{ n: number }>(sql`
+    WITH ins AS (
+      INSERT INTO vouchers (id, code, pool_id, issuer_id, holder_kind, holder_id, amount_fen, balance_fen, provider_id,
+        valid_from, valid_until, status, source, source_ref, issued_at, updated_at)
+      SELECT x.id, x.code, ${b.poolId}::uuid, ${b.issuerId}::uuid, x.holder_kind, x.holder_id, ${b.amountFen}::bigint,
+        ${b.amountFen}::bigint, NULL, ${b.validFrom.toISOString()}::timestamptz, ${b.validUntil.toISOString()}::timestamptz,
+        ${b.status}, ${b.source}, x.source_ref, ${b.at.toISOString()}::timestamptz, ${b.at.toISOString()}::timestamptz
+      FROM unnest(${p(rows.map((r) => r.id))}::uuid[], ${p(rows.map((r) => r.code))}::text[],
+                  ${p(rows.map((r) => r.holderKind))}::text[], ${p(rows.map((r) => r.holderId))}::uuid[],
+                  ${p(rows.map((r) => r.sourceRef))}::text[]) AS x (id, code, holder_kind, holder_id, source_ref)
+      RETURNING 1)
+    SELECT count(*)::int AS n FROM ins`);
+  return row?.n ?? 0;
+}
+
 export async function annualUse(q: Queryable, issuerId: string, kind: string, holderId: string, year: number): Promise<number> {
   const rows = await q.query<{ used_fen: number }>(sql`SELECT used_fen FROM holder_annual_usage
     WHERE issuer_id = ${issuerId} AND kind = ${kind} AND holder_id = ${holderId} AND year = ${year}`);

@@ -7,7 +7,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import QRCode from 'qrcode';
 import {
-  QR_STEP_SECONDS, shanghaiDate, shanghaiYear, voucherCodeFromBytes, type Voucher,
+  QR_STEP_SECONDS, shanghaiDate, shanghaiYear, voucherCodeFromBytes, type ProblemCode, type Voucher,
 } from '@hqt/shared';
 import type { Clock } from '../../platform/clock';
 import type { Db, Queryable } from '../../platform/db';
@@ -21,6 +21,7 @@ import * as repo from './vouchers.repository';
 import type { VoucherRow, VoucherWithPool } from './vouchers.repository';
 import { QrTokens } from './qr-tokens';
 import { consumeTicketStub } from '../ticket-stubs';
+import { BatchDoesNotFit, ClaimBatcher, CLAIM_BATCHING_OFF, PoolNotIssuable, type ClaimBatchingOptions } from './claim-batcher';
 
 const DAY_MS = 86_400_000;
 
@@ -36,14 +37,51 @@ export interface IssueRequest {
   pending?: boolean;
 }
 
+/** One holder of a batch issue (`issueMany`); `sourceRef` as in IssueRequest. */
+export interface BatchIssueRequest {
+  holder: Holder;
+  sourceRef?: string | null;
+}
+
+export interface BatchIssueOptions {
+  source: 'claim' | 'lottery';
+  /** claims: the pool must still be scheduled or open when the batch reserves */
+  openOnly: boolean;
+  /** the last committed batch left the pool sold out: check that first, and write nothing when it still is */
+  soldOutHint?: boolean;
+  /** reserve all with the last statement, or throw BatchDoesNotFit (see issueAllThenReserve): for batches that usually fit */
+  reserveLast?: boolean;
+  /** writes what depends on the outcomes (the claim batch: each member's idempotency key and answer) in the same transaction */
+  record?: (outcomes: IssueOutcome[]) => Promise<void>;
+}
+
+export type IssueOutcome = { voucher: VoucherRow; problem: null } | { voucher: null; problem: ProblemCode };
+
+export interface BatchIssueResult {
+  /** per request, in order */
+  outcomes: IssueOutcome[];
+  /** the pool's available after the batch (committed with it); null when no holder got as far as the budget */
+  availableAfterFen: number | null;
+}
+
+/** One limit a holder must pass, in its batch form: bump the counters, or undo a bump. */
+interface LimitStep {
+  code: ProblemCode;
+  bump(tx: Queryable, holderIds: string[]): Promise<Set<string>>;
+  undo(tx: Queryable, holderIds: string[]): Promise<void>;
+}
+
 export class VouchersService {
   readonly qr: QrTokens;
+  /** null when CLAIM_BATCHING is off: every claim is then its own transaction */
+  readonly batcher: ClaimBatcher | null;
 
   constructor(
     private readonly db: Db, private readonly clock: Clock, private readonly audit: AuditService,
-    private readonly pools: PoolsService, qrSecret: string,
+    private readonly pools: PoolsService, qrSecret: string, batching: ClaimBatchingOptions = CLAIM_BATCHING_OFF,
   ) {
     this.qr = new QrTokens(qrSecret);
+    this.batcher = batching.enabled ? new ClaimBatcher(db, clock, pools, this, batching) : null;
   }
 
   /**
@@ -64,7 +102,7 @@ export class VouchersService {
       throw new HttpProblem('ANNUAL_CAP_REACHED');
     }
     if (!(await ledger.reserve(tx, pool.id, amountFen))) throw new HttpProblem('POOL_EXHAUSTED');
-    const validUntil = pool.valid_until ? new Date(pool.valid_until) : new Date(now.getTime() + (pool.valid_days ?? 30) * DAY_MS);
+    const validUntil = validUntilOf(pool, now);
     const id = randomUUID();
     const [voucher] = await repo.insertVouchers(tx, [{
       id, code: voucherCodeFromBytes(randomBytes(10)), poolId: pool.id, issuerId: pool.issuer_id, holderKind: req.holder.kind,
@@ -75,8 +113,124 @@ export class VouchersService {
     return voucher as VoucherRow;
   }
 
-  /** 抢券: first come, first served, under an Idempotency-Key per holder. */
-  async claim(actor: Actor, poolId: string, idempotencyKey: string, body: { ticketStub?: string }): Promise<StoredAnswer> {
+  /**
+   * Issues one voucher to each of many distinct holders inside the caller's transaction, with
+   * one statement per step instead of one per voucher: each limit's counters (in holder-id
+   * order), one multi-row INSERT of the vouchers, one journal transaction, and ONE conditional
+   * UPDATE of the pool's available. The earliest requests get the vouchers: a partly covered
+   * batch answers POOL_EXHAUSTED for exactly its overflow and nothing else does. A holder
+   * refused at a step gets that step's code and its earlier bumps are undone, as issueOne's
+   * savepoint would. `opts.record` writes what depends on the outcomes in the same
+   * transaction. Throws PoolNotIssuable when the pool row no longer qualifies (the caller then
+   * runs the requests singly).
+   */
+  async issueMany(tx: Queryable, pool: PoolRow, reqs: BatchIssueRequest[], now: Date, opts: BatchIssueOptions): Promise<BatchIssueResult> {
+    if (new Set(reqs.map((r) => r.holder.id)).size !== reqs.length) throw new Error('assertion: a batch issue names a holder twice');
+    const steps = this.limitSteps(pool, now);
+    const soldOut = opts.soldOutHint && steps.length === 1 ? await this.soldOutAnswers(tx, pool, reqs) : null;
+    if (soldOut) return recorded(soldOut, opts);
+    const { alive, problems, done } = await passLimits(tx, reqs, steps);
+    if (alive.length === 0) return recorded(resultOf(reqs, problems, [], null), opts);
+    if (opts.reserveLast) return this.issueAllThenReserve(tx, pool, reqs, alive, problems, now, opts);
+    const taken = await ledger.reserveUpTo(tx, pool.id, pool.amount_fen, alive.length, opts.openOnly);
+    if (!taken) throw new PoolNotIssuable(pool.id);
+    const overflow = alive.slice(taken.granted);
+    await undoSteps(tx, done, sortedHolderIds(reqs, overflow));
+    for (const i of overflow) problems[i] = 'POOL_EXHAUSTED';
+    const issued = await this.storeBatch(tx, pool, alive.slice(0, taken.granted).map((i) => reqs[i] as BatchIssueRequest), now, opts.source);
+    return recorded(resultOf(reqs, problems, issued, taken.availableAfterFen), opts);
+  }
+
+  /**
+   * The claim batch's common case: store every admitted voucher, its journal and the answers
+   * first, then reserve them all in ONE conditional UPDATE, the last statement before the
+   * commit, so the pool row is locked only from there to the commit and concurrent batches
+   * do their inserts side by side. When the pool no longer covers them all (or is no longer
+   * open) it throws BatchDoesNotFit: the caller rolls the transaction back and runs the batch
+   * again without `reserveLast`, reserving as many as fit.
+   */
+  private async issueAllThenReserve(
+    tx: Queryable, pool: PoolRow, reqs: BatchIssueRequest[], alive: number[], problems: (ProblemCode | null)[], now: Date, opts: BatchIssueOptions,
+  ): Promise<BatchIssueResult> {
+    const issued = await this.storeBatch(tx, pool, alive.map((i) => reqs[i] as BatchIssueRequest), now, opts.source);
+    const result = resultOf(reqs, problems, issued, null);
+    await opts.record?.(result.outcomes);
+    const availableAfterFen = await ledger.reserveAll(tx, pool.id, pool.amount_fen * alive.length, opts.openOnly);
+    if (availableAfterFen === null) throw new BatchDoesNotFit(pool.id);
+    return { ...result, availableAfterFen };
+  }
+
+  /** The limits of a pool in the order issueOne checks them, in batch form. */
+  private limitSteps(pool: PoolRow, now: Date): LimitStep[] {
+    const steps: LimitStep[] = [{
+      code: 'LIMIT_REACHED',
+      bump: (tx, ids) => repo.bumpPoolCounters(tx, pool.id, ids, pool.per_holder_max),
+      undo: (tx, ids) => repo.undoPoolCounters(tx, pool.id, ids),
+    }];
+    const dailyMax = pool.per_holder_daily_max;
+    if (dailyMax !== null) {
+      const day = shanghaiDate(now);
+      steps.push({
+        code: 'DAILY_LIMIT_REACHED',
+        bump: (tx, ids) => repo.bumpDailyCounters(tx, pool.id, ids, day, dailyMax),
+        undo: (tx, ids) => repo.undoDailyCounters(tx, pool.id, ids, day),
+      });
+    }
+    const capFen = pool.annual_cap_fen;
+    if (capFen !== null) {
+      const year = shanghaiYear(now);
+      steps.push({
+        code: 'ANNUAL_CAP_REACHED',
+        bump: (tx, ids) => repo.addAnnualUses(tx, pool.issuer_id, pool.kind, ids, year, pool.amount_fen, capFen),
+        undo: (tx, ids) => repo.undoAnnualUses(tx, pool.issuer_id, pool.kind, ids, year, pool.amount_fen),
+      });
+    }
+    return steps;
+  }
+
+  /**
+   * When the pool is still sold out (read in this transaction), the answers without writing:
+   * LIMIT_REACHED for holders at their maximum, POOL_EXHAUSTED for the rest. Null when budget
+   * came back (a revocation, an expiry): then the batch runs in full.
+   */
+  private async soldOutAnswers(tx: Queryable, pool: PoolRow, reqs: BatchIssueRequest[]): Promise<BatchIssueResult | null> {
+    const availableFen = await ledger.availableOf(tx, pool.id);
+    if (availableFen === null) throw new PoolNotIssuable(pool.id);
+    if (availableFen >= pool.amount_fen) return null;
+    const atMax = await repo.holdersAtMax(tx, pool.id, reqs.map((r) => r.holder.id));
+    return {
+      outcomes: reqs.map((r) => ({ voucher: null, problem: atMax.has(r.holder.id) ? 'LIMIT_REACHED' : 'POOL_EXHAUSTED' })),
+      availableAfterFen: availableFen,
+    };
+  }
+
+  /** Inserts the vouchers of a batch (one statement) and their journal (one transaction); asserts every row landed. */
+  private async storeBatch(tx: Queryable, pool: PoolRow, reqs: BatchIssueRequest[], now: Date, source: BatchIssueOptions['source']): Promise<VoucherRow[]> {
+    if (reqs.length === 0) return [];
+    const at = now.toISOString();
+    const validUntil = validUntilOf(pool, now);
+    const rows: VoucherRow[] = reqs.map((r) => ({
+      id: randomUUID(), code: voucherCodeFromBytes(randomBytes(10)), pool_id: pool.id, issuer_id: pool.issuer_id,
+      holder_kind: r.holder.kind, holder_id: r.holder.id, amount_fen: pool.amount_fen, balance_fen: pool.amount_fen, held_fen: 0,
+      provider_id: null, valid_from: at, valid_until: validUntil.toISOString(), status: 'active', source,
+      source_ref: r.sourceRef ?? null, revoke_reason: null, issued_at: at, updated_at: at,
+    }));
+    const stored = await repo.insertVoucherBatch(tx, {
+      poolId: pool.id, issuerId: pool.issuer_id, amountFen: pool.amount_fen, validFrom: now, validUntil, status: 'active', source, at: now,
+    }, rows.map((v) => ({ id: v.id, code: v.code, holderKind: v.holder_kind, holderId: v.holder_id, sourceRef: v.source_ref })));
+    if (stored !== rows.length) throw new Error(`assertion: batch stored ${stored} of ${rows.length} vouchers`);
+    await ledger.post(tx, [ledger.issueBatchEntries(pool.id, rows.map((v) => ({ id: v.id, amountFen: v.amount_fen })), now, randomUUID())]);
+    return rows;
+  }
+
+  /** 抢券: first come, first served, under an Idempotency-Key per holder; concurrent claims on a pool share a transaction. */
+  claim(actor: Actor, poolId: string, idempotencyKey: string, body: { ticketStub?: string }): Promise<StoredAnswer> {
+    if (this.batcher) return this.batcher.claim(actor, poolId, idempotencyKey, body);
+    return this.claimSingly(actor, poolId, idempotencyKey, body);
+  }
+
+  /** A claim in a transaction of its own: without batching, for ticket-stub pools, refusals, replays and failed batches. */
+  async claimSingly(actor: Actor, poolId: string, idempotencyKey: string, body: { ticketStub?: string }): Promise<StoredAnswer> {
     const pool = await this.pools.visiblePool(actor, poolId);
     const holder = holderFor(actor, pool.audience);
     if (!holder) throw new HttpProblem('NOT_ELIGIBLE', `This pool is for ${pool.audience === 'consumer' ? 'consumers' : 'enterprises'}`);
@@ -89,7 +243,7 @@ export class VouchersService {
       }
       if (pool.ticket_stub_required) await consumeTicketStub(tx, pool, holder.id, body.ticketStub, now);
       const voucher = await this.issueOne(tx, pool, { holder, source: 'claim' }, now);
-      return { status: 201, body: this.view({ ...voucher, ...poolColumnsOf(pool) }, actor) };
+      return { status: 201, body: this.viewOf(voucher, pool, actor) };
     });
   }
 
@@ -98,6 +252,15 @@ export class VouchersService {
     if (pool.distribution !== distribution) throw new HttpProblem('WRONG_DISTRIBUTION', `This pool issues by ${pool.distribution}`);
     if (!['scheduled', 'open'].includes(pool.status)) throw new HttpProblem('POOL_NOT_OPEN', `The pool is ${pool.status}`);
     if (now < new Date(pool.claim_opens_at) || now >= new Date(pool.claim_closes_at)) throw new HttpProblem('CLAIM_WINDOW_CLOSED');
+    // a voucher valid until a passed date cannot exist (CHECK valid_until > valid_from); found by test/faults
+    if (pool.valid_until && now >= new Date(pool.valid_until)) {
+      throw new HttpProblem('CLAIM_WINDOW_CLOSED', `The vouchers of this pool were valid until ${pool.valid_until}`);
+    }
+  }
+
+  /** The view of a voucher just issued from a pool row already loaded. */
+  viewOf(v: VoucherRow, pool: PoolRow, actor: Actor): Voucher {
+    return this.view({ ...v, ...poolColumnsOf(pool) }, actor);
   }
 
   /** A voucher as its holder, its issuer or the platform sees it; the QR key only for the holder. */
@@ -201,6 +364,56 @@ export class VouchersService {
     const v = await repo.findByCode(q, code);
     return v ? toTokenVoucher(v) : null;
   }
+}
+
+function validUntilOf(pool: PoolRow, now: Date): Date {
+  return pool.valid_until ? new Date(pool.valid_until) : new Date(now.getTime() + (pool.valid_days ?? 30) * DAY_MS);
+}
+
+function sortedHolderIds(reqs: BatchIssueRequest[], indexes: number[]): string[] {
+  return indexes.map((i) => (reqs[i] as BatchIssueRequest).holder.id).sort();
+}
+
+/** Bumps each limit's counters for the holders still admitted; returns who passed them all and why the others did not. */
+async function passLimits(
+  tx: Queryable, reqs: BatchIssueRequest[], steps: LimitStep[],
+): Promise<{ alive: number[]; problems: (ProblemCode | null)[]; done: LimitStep[] }> {
+  const problems: (ProblemCode | null)[] = reqs.map(() => null);
+  let alive = reqs.map((_, i) => i);
+  const done: LimitStep[] = [];
+  for (const step of steps) {
+    if (alive.length === 0) break;
+    const admitted = await step.bump(tx, sortedHolderIds(reqs, alive));
+    const refused = alive.filter((i) => !admitted.has((reqs[i] as BatchIssueRequest).holder.id));
+    await undoSteps(tx, done, sortedHolderIds(reqs, refused));
+    for (const i of refused) problems[i] = step.code;
+    alive = alive.filter((i) => admitted.has((reqs[i] as BatchIssueRequest).holder.id));
+    done.push(step);
+  }
+  return { alive, problems, done };
+}
+
+function resultOf(reqs: BatchIssueRequest[], problems: (ProblemCode | null)[], issued: VoucherRow[], availableAfterFen: number | null): BatchIssueResult {
+  const byHolder = new Map(issued.map((v) => [v.holder_id, v]));
+  const outcomes = reqs.map((r, i): IssueOutcome => {
+    const voucher = byHolder.get(r.holder.id);
+    if (voucher) return { voucher, problem: null };
+    const problem = problems[i];
+    if (!problem) throw new Error(`assertion: holder ${r.holder.id} got neither a voucher nor a refusal`);
+    return { voucher: null, problem };
+  });
+  return { outcomes, availableAfterFen };
+}
+
+async function recorded(result: BatchIssueResult, opts: BatchIssueOptions): Promise<BatchIssueResult> {
+  await opts.record?.(result.outcomes);
+  return result;
+}
+
+/** Undoes the bumps of earlier steps for holders a later step refused. */
+async function undoSteps(tx: Queryable, done: LimitStep[], holderIds: string[]): Promise<void> {
+  if (holderIds.length === 0) return;
+  for (const step of done) await step.undo(tx, holderIds);
 }
 
 function toTokenVoucher(v: VoucherRow) {

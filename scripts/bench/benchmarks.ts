@@ -1,0 +1,24 @@
+/** The registry `npm run bench -- <name>` dispatches on. */
+import type { BenchOptions } from './lib';
+import { baselineBench } from './baseline';
+import { claimEngineBench } from './claim-engine';
+import { lotteryBench } from './lottery';
+import { redeemBench } from './redeem';
+import { reportsBench } from './reports';
+import { claimStormBench, embeddedBench } from './storm-bench';
+
+export interface Benchmark {
+  /** runs the built server (server/dist), so the runner builds it first */
+  needsBuild: boolean;
+  run(options: BenchOptions): Promise<void>;
+}
+
+export const BENCHMARKS: Record<string, Benchmark> = {
+  baseline: { needsBuild: true, run: baselineBench },
+  'claim-engine': { needsBuild: false, run: claimEngineBench },
+  'claim-storm': { needsBuild: true, run: claimStormBench },
+  redeem: { needsBuild: true, run: redeemBench },
+  lottery: { needsBuild: true, run: lotteryBench },
+  reports: { needsBuild: true, run: reportsBench },
+  embedded: { needsBuild: true, run: embeddedBench },
+};

@@ -1,0 +1,294 @@
+/**
+ * What every benchmark shares: a database of its own (created, migrated, dropped), the
+ * server as a child process (the production entry point, server/dist/main.js, or the bare
+ * express "hello"), load from autocannon on loopback, the machine's state, medians, and the
+ * results (JSON under bench-results/, one summary line appended to docs/BENCHMARKS.md).
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import autocannon from 'autocannon';
+import { sql, type Db } from '../../server/src/platform/db';
+import { createPgDb } from '../../server/src/platform/db-pg';
+import { migrate } from '../../server/src/platform/migrate';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+export const RESULTS_DIR = path.join(ROOT, 'bench-results');
+export const BENCHMARKS_MD = path.join(ROOT, 'docs', 'BENCHMARKS.md');
+export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
+
+export interface BenchOptions {
+  name: string;
+  /** runs per figure; figures are the median */
+  runs: number;
+  /** 1 = the issue's full size; smaller runs say so in their results */
+  scale: number;
+  workers: number;
+  databaseUrl: string;
+  logLevel: string;
+  /** wait up to this long before each run for the 1-minute load average to fall below `quietLoad` */
+  quietWaitS: number;
+  quietLoad: number;
+  cpuProf: boolean;
+  /** append the summary line to docs/BENCHMARKS.md */
+  record: boolean;
+}
+
+// ---- statistics and machine ----
+
+export function median(xs: number[]): number {
+  const s = [...xs].filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (s.length === 0) return Number.NaN;
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+export function round(x: number, digits = 0): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+export function load1(): number {
+  return round(os.loadavg()[0] as number, 2);
+}
+
+export function machine() {
+  let pg = 'unknown';
+  try {
+    pg = execFileSync('psql', ['--version'], { encoding: 'utf8' }).trim();
+  } catch {
+    // psql absent: the server version is read from the database instead
+  }
+  return {
+    nproc: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memoryGiB: round(os.totalmem() / 2 ** 30, 1),
+    node: process.version, psql: pg, loadavg: os.loadavg().map((x) => round(x, 2)), at: new Date().toISOString(),
+  };
+}
+
+/** Polls the 1-minute load average until it is below `threshold` or `maxWaitS` has passed; returns the load then. */
+export async function waitForQuiet(maxWaitS: number, threshold: number, say: (s: string) => void): Promise<number> {
+  const deadline = Date.now() + maxWaitS * 1000;
+  let announced = false;
+  while (load1() >= threshold && Date.now() < deadline) {
+    if (!announced) say(`  waiting for the 1-minute load (${load1()}) to fall below ${threshold} (up to ${maxWaitS} s)…`);
+    announced = true;
+    await sleep(5000);
+  }
+  return load1();
+}
+
+// ---- databases ----
+
+export interface BenchDatabase {
+  url: string;
+  name: string;
+  drop(): Promise<void>;
+}
+
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = '/' + database;
+  return u.toString();
+}
+
+/** A fresh database on the server DATABASE_URL names, migrated; dropped by `drop()`. */
+export async function createBenchDatabase(baseUrl: string): Promise<BenchDatabase> {
+  const name = `hqt_bench_${randomBytes(4).toString('hex')}`;
+  const admin = createPgDb({ url: baseUrl, poolMax: 1 });
+  await admin.query(sql.raw(`CREATE DATABASE ${name}`));
+  const url = withDatabase(baseUrl, name);
+  const db = createPgDb({ url, poolMax: 2 });
+  await migrate(db);
+  await db.close();
+  return {
+    url, name,
+    drop: async () => {
+      await admin.query(sql.raw(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+      await admin.close();
+    },
+  };
+}
+
+export function openDb(url: string, poolMax = 8): Db {
+  return createPgDb({ url, poolMax, applicationName: 'hqt-bench' });
+}
+
+// ---- server processes ----
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+export interface ServerProcess {
+  url: string;
+  pid: number;
+  /** RSS samples (MiB) of the server and its cluster workers, summed per sample */
+  rss: { maxTotalMiB: number; maxPerProcessMiB: number; samples: number };
+  startSampling(intervalMs?: number): void;
+  stopSampling(): void;
+  stop(): Promise<void>;
+  stderr(): string;
+}
+
+/** The secrets and settings a benchmark server runs with (production mode, no demo data). */
+export function serverEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'production', HOST: '127.0.0.1',
+    JWT_SECRET: SECRETS.jwt, QR_SECRET: SECRETS.qr, ID_HASH_SECRET: SECRETS.idHash, BCRYPT_COST: '12',
+    SEED_DEMO: 'false', LOG_LEVEL: 'info', ...extra,
+  };
+}
+
+export const SECRETS = {
+  jwt: randomBytes(32).toString('hex'), qr: randomBytes(32).toString('hex'), idHash: randomBytes(32).toString('hex'),
+};
+
+function rssMiB(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function childPids(pid: number): number[] {
+  try {
+    return execFileSync('ps', ['--ppid', String(pid), '-o', 'pid='], { encoding: 'utf8' }).split('\n').map((s) => Number(s.trim())).filter((n) => n > 0);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Starts `script` (default: the built server) with `env`, waits until `readyPath` answers
+ * 200, and returns a handle. `nodeArgs` e.g. --cpu-prof.
+ */
+export async function startServer(opts: { env: Record<string, string>; script?: string; readyPath?: string; nodeArgs?: string[] }): Promise<ServerProcess> {
+  const port = await freePort();
+  const script = opts.script ?? path.join(ROOT, 'server', 'dist', 'main.js');
+  const child: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), script], {
+    cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...opts.env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  child.stderr?.on('data', (c: Buffer) => { err = (err + c.toString()).slice(-20_000); });
+  const url = `http://127.0.0.1:${port}`;
+  const readyPath = opts.readyPath ?? '/api/v1/ready';
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}): ${err}`);
+    try {
+      const res = await fetch(url + readyPath);
+      if (res.status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`server not ready after 120 s: ${err}`);
+    await sleep(200);
+  }
+  const rss = { maxTotalMiB: 0, maxPerProcessMiB: 0, samples: 0 };
+  let timer: NodeJS.Timeout | null = null;
+  const pid = child.pid as number;
+  return {
+    url, pid, rss,
+    startSampling(intervalMs = 250) {
+      const sample = () => {
+        const pids = [pid, ...childPids(pid)];
+        const each = pids.map(rssMiB);
+        rss.maxTotalMiB = Math.max(rss.maxTotalMiB, round(each.reduce((s, x) => s + x, 0), 1));
+        rss.maxPerProcessMiB = Math.max(rss.maxPerProcessMiB, round(Math.max(...each), 1));
+        rss.samples++;
+      };
+      sample();
+      timer = setInterval(sample, intervalMs);
+    },
+    stopSampling() {
+      if (timer) clearInterval(timer);
+      timer = null;
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      if (child.exitCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await exited;
+      clearTimeout(killer);
+    },
+    stderr: () => err,
+  };
+}
+
+export const HELLO_SERVER = path.join(ROOT, 'scripts', 'bench', 'hello-server.cjs');
+
+// ---- load ----
+
+export interface LoadResult {
+  requests: number;
+  durationS: number;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  statusCounts: Record<string, number>;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+}
+
+type AutocannonOptions = Parameters<typeof autocannon>[0];
+
+/** Runs autocannon and condenses its result. */
+export async function load(options: AutocannonOptions): Promise<LoadResult> {
+  const result = await autocannon({ timeout: 30, ...options });
+  const statusCounts: Record<string, number> = {};
+  for (const [code, v] of Object.entries(result.statusCodeStats ?? {})) statusCounts[code] = (v as { count: number }).count;
+  const requests = Object.values(statusCounts).reduce((s, n) => s + n, 0);
+  const durationS = result.duration;
+  return {
+    requests, durationS: round(durationS, 2), rps: round(requests / durationS), p50Ms: result.latency.p50, p99Ms: result.latency.p99,
+    statusCounts, errors: result.errors, timeouts: result.timeouts, non2xx: result.non2xx,
+  };
+}
+
+/** The bare express hello's throughput on this machine right now: the ceiling for the HTTP ratios. */
+export async function measureHello(connections: number, durationS: number, workers = 1): Promise<LoadResult> {
+  const hello = await startServer({ env: { WORKERS: String(workers) }, script: HELLO_SERVER, readyPath: '/hello' });
+  try {
+    await load({ url: hello.url + '/hello', connections, duration: 2 }); // warm-up
+    return await load({ url: hello.url + '/hello', connections, duration: durationS });
+  } finally {
+    await hello.stop();
+  }
+}
+
+// ---- results ----
+
+export function writeResults(name: string, data: unknown): string {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = path.join(RESULTS_DIR, `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify(data, null, 2));
+  return file;
+}
+
+/** Appends one line under "## Results log" of docs/BENCHMARKS.md (creating the section if missing). */
+export function appendSummary(line: string): void {
+  const heading = '## Results log';
+  const text = existsSync(BENCHMARKS_MD) ? readFileSync(BENCHMARKS_MD, 'utf8') : '# Benchmarks\n';
+  if (!text.includes(heading)) appendFileSync(BENCHMARKS_MD, `${text.endsWith('\n') ? '' : '\n'}\n${heading}\n\n`);
+  appendFileSync(BENCHMARKS_MD, `- ${line}\n`);
+}
+
+export function say(s: string): void {
+  process.stdout.write(s + '\n');
+}

@@ -1,0 +1,67 @@
+/**
+ * Condenses the V8 CPU profiles a server wrote (node --cpu-prof) into where the time went:
+ * self time per function and per package (node_modules/<name>, our server code, node
+ * internals, GC, idle), as shares of all samples.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+}
+
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+function packageOf(url: string, fn: string): string {
+  if (!url) return fn.startsWith('(') ? fn : '(native)';
+  const nm = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (nm) return nm[1] as string;
+  if (url.startsWith('node:')) return 'node:' + url.slice(5).split('/')[0];
+  const ours = /\/(server|shared)\/(?:dist|src)\/(.*)$/.exec(url);
+  if (ours) return `${ours[1]}/${(ours[2] as string).split('/').slice(0, 2).join('/')}`;
+  return path.basename(url);
+}
+
+export interface ProfileSummary {
+  files: number;
+  totalMs: number;
+  byPackage: { name: string; pct: number }[];
+  byFunction: { name: string; pct: number }[];
+}
+
+export function profileSummary(dir: string, top: number): ProfileSummary | null {
+  if (!existsSync(dir)) return null;
+  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+  const byFn = new Map<string, number>();
+  const byPkg = new Map<string, number>();
+  let total = 0;
+  for (const f of files) {
+    const p = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as CpuProfile;
+    const nodes = new Map(p.nodes.map((n) => [n.id, n]));
+    p.samples.forEach((id, i) => {
+      const dt = (p.timeDeltas[i] ?? 0) / 1000;
+      const n = nodes.get(id);
+      if (!n) return;
+      const { functionName, url, lineNumber } = n.callFrame;
+      const fn = `${functionName || '(anonymous)'} ${url ? `${packageOf(url, functionName)}:${lineNumber + 1}` : ''}`.trim();
+      byFn.set(fn, (byFn.get(fn) ?? 0) + dt);
+      const pkg = packageOf(url, functionName);
+      byPkg.set(pkg, (byPkg.get(pkg) ?? 0) + dt);
+      total += dt;
+    });
+  }
+  const rank = (m: Map<string, number>) => [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, top)
+    .map(([name, ms]) => ({ name, pct: Math.round((ms / total) * 1000) / 10 }));
+  return { files: files.length, totalMs: Math.round(total), byPackage: rank(byPkg), byFunction: rank(byFn) };
+}
+
+if (require.main === module) {
+  const dir = process.argv[2];
+  if (!dir) throw new Error('usage: tsx scripts/bench/profile.ts <dir with .cpuprofile files> [top]');
+  process.stdout.write(JSON.stringify(profileSummary(dir, Number(process.argv[3] ?? 30)), null, 2) + '\n');
+}

@@ -1,0 +1,169 @@
+/**
+ * redeem: 200,000 active consumer vouchers (满300减90), the cashiers of 200 merchants
+ * redeeming them at full speed over 200 connections, 5% of requests replays of an earlier
+ * one (same Idempotency-Key and body: the stored answer comes back). Each voucher's dynamic
+ * token is computed as the holder's wallet would, at the moment of the request. Reports
+ * redemptions/s, p50 and p99 against the bare express hello in the same run; checks that
+ * every answered redemption is stored once and that the ledger reconciles.
+ */
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { Role } from '@hqt/shared';
+import { systemClock } from '../../server/src/platform/clock';
+import { sql, type Db } from '../../server/src/platform/db';
+import { reconcile } from '../../server/src/capabilities/ledger';
+import { findPool } from '../../server/src/capabilities/pools';
+import { QrTokens } from '../../server/src/capabilities/vouchers';
+import {
+  appendSummary, createBenchDatabase, load, load1, machine, measureHello, median, openDb, round, say, SECRETS, serverEnv,
+  startServer, waitForQuiet, writeResults, type BenchOptions, type LoadResult,
+} from './lib';
+import { inProcessApp, insertMerchants, openPool, seedOrganisations, signTokens, staff, VOUCHER_FEN, type InProcessApp } from './setup';
+
+const CONNECTIONS = 200;
+const MERCHANTS = 200;
+const REPLAY_SHARE = 0.05;
+const RUN_SECONDS = 30;
+const ISSUE_CHUNK = 5000;
+
+interface Wallet {
+  id: string;
+  code: string;
+}
+
+/** Issues `n` vouchers of the pool to `n` synthetic consumers, 5,000 per transaction (the batch issue path). */
+async function issueVouchers(db: Db, app: InProcessApp, poolId: string, n: number): Promise<Wallet[]> {
+  const pool = await findPool(db, poolId);
+  if (!pool) throw new Error('pool vanished');
+  const out: Wallet[] = [];
+  for (let start = 0; start < n; start += ISSUE_CHUNK) {
+    const reqs = Array.from({ length: Math.min(ISSUE_CHUNK, n - start) }, () => ({ holder: { kind: 'consumer' as const, id: randomUUID() } }));
+    const result = await db.transaction((tx) => app.services.vouchers.issueMany(tx, pool, reqs, new Date(), { source: 'claim', openOnly: true }));
+    for (const o of result.outcomes) if (o.voucher) out.push({ id: o.voucher.id, code: o.voucher.code });
+  }
+  return out;
+}
+
+interface Sent {
+  cashier: string;
+  key: string;
+  body: string;
+}
+
+interface RedeemRun {
+  hello: LoadResult;
+  load: LoadResult;
+  redemptions: number;
+  replays: number;
+  otherCodes: Record<string, number>;
+  redemptionsPerS: number;
+  ratioRps: number;
+  stored: number;
+  storedMatches: boolean;
+  loadBefore: number;
+  loadAfter: number;
+}
+
+async function oneRun(o: BenchOptions, dbUrl: string, wallets: Wallet[], from: number, cashiers: { token: string }[]): Promise<{ run: RedeemRun; used: number }> {
+  const loadBefore = await waitForQuiet(o.quietWaitS, o.quietLoad, say);
+  const hello = await measureHello(CONNECTIONS, 10, o.workers);
+  const server = await startServer({ env: serverEnv({ DATABASE_URL: dbUrl, WORKERS: String(o.workers), LOG_LEVEL: o.logLevel, RATE_LIMIT_REDEMPTIONS: '1000000' }) });
+  const qr = new QrTokens(SECRETS.qr);
+  const sent: Sent[] = [];
+  let next = from;
+  let redemptions = 0;
+  let replays = 0;
+  const otherCodes: Record<string, number> = {};
+  const t0 = performance.now();
+  try {
+    const result = await load({
+      url: server.url, connections: CONNECTIONS, duration: RUN_SECONDS,
+      requests: [{
+        method: 'POST',
+        setupRequest: (req) => {
+          let s: Sent;
+          if (sent.length > 100 && Math.random() < REPLAY_SHARE) s = sent[Math.floor(Math.random() * sent.length)] as Sent;
+          else {
+            const w = wallets[next % wallets.length] as Wallet;
+            const token = qr.dynamicToken({ id: w.id, code: w.code, holderKind: 'consumer' }, Date.now());
+            s = { cashier: (cashiers[next % cashiers.length] as { token: string }).token, key: randomUUID(), body: JSON.stringify({ token, orderAmountFen: 30_000, orderRef: `b${next}` }) };
+            next++;
+            if (sent.length < 20_000) sent.push(s);
+            else sent[Math.floor(Math.random() * sent.length)] = s;
+          }
+          return { ...req, method: 'POST', path: '/api/v1/redemptions', body: s.body,
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${s.cashier}`, 'idempotency-key': s.key } };
+        },
+        onResponse: (status, body, _ctx, headers) => {
+          if (status === 201 && headers['idempotent-replayed'] === 'true') replays++;
+          else if (status === 201) redemptions++;
+          else {
+            const code = /"code":"([A-Z_]+)"/.exec(body)?.[1] ?? String(status);
+            otherCodes[code] = (otherCodes[code] ?? 0) + 1;
+          }
+        },
+      }],
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    const db = openDb(dbUrl, 2);
+    const [row] = await db.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM redemptions WHERE order_ref LIKE 'b%'`);
+    await db.close();
+    const run: RedeemRun = {
+      hello, load: result, redemptions, replays, otherCodes, redemptionsPerS: round(redemptions / seconds), ratioRps: round(result.rps / hello.rps, 2),
+      stored: row?.n ?? 0, storedMatches: false, loadBefore, loadAfter: load1(),
+    };
+    return { run, used: next - from };
+  } finally {
+    await server.stop();
+  }
+}
+
+export async function redeemBench(o: BenchOptions): Promise<void> {
+  const voucherCount = Math.round(200_000 * o.scale);
+  const bdb = await createBenchDatabase(o.databaseUrl);
+  const db = openDb(bdb.url, 8);
+  const runs: RedeemRun[] = [];
+  try {
+    await seedOrganisations(db);
+    const app = await inProcessApp(db, bdb.url);
+    const poolId = await openPool(app.base, await staff(app.base), { budgetFen: voucherCount * VOUCHER_FEN, perHolderMax: 1 });
+    say(`issuing ${voucherCount} vouchers, adding ${MERCHANTS} merchants' cashiers…`);
+    const wallets = await issueVouchers(db, app, poolId, voucherCount);
+    await app.close();
+    const merchants = await insertMerchants(db, MERCHANTS);
+    const cashiers = signTokens(merchants.map((m) => m.cashierId), (id) => {
+      const m = merchants.find((x) => x.cashierId === id) as { merchantId: string };
+      return [[m.merchantId, 'merchant_cashier' as Role]];
+    }).map((token) => ({ token }));
+    let from = 0;
+    let storedBefore = 0;
+    for (let r = 1; r <= o.runs; r++) {
+      const { run, used } = await oneRun(o, bdb.url, wallets, from, cashiers);
+      from += used;
+      run.storedMatches = run.stored - storedBefore === run.redemptions;
+      storedBefore = run.stored;
+      runs.push(run);
+      say(`  run ${r}: ${run.redemptionsPerS} redemptions/s (+${run.replays} replays), ${run.load.rps} req/s (hello ${run.hello.rps} → ${run.ratioRps}), `
+        + `p50 ${run.load.p50Ms} ms, p99 ${run.load.p99Ms} ms, other ${JSON.stringify(run.otherCodes)}, stored ${run.storedMatches ? 'matches' : 'MISMATCH'}, load ${run.loadBefore}→${run.loadAfter}`);
+      if (from >= wallets.length) break;
+    }
+    const report = await reconcile(db, systemClock, {});
+    const summary = {
+      vouchers: voucherCount, merchants: MERCHANTS, connections: CONNECTIONS, replayShare: REPLAY_SHARE,
+      redemptionsPerS: median(runs.map((x) => x.redemptionsPerS)), rps: median(runs.map((x) => x.load.rps)),
+      helloRps: median(runs.map((x) => x.hello.rps)), ratio: median(runs.map((x) => x.ratioRps)),
+      p50Ms: median(runs.map((x) => x.load.p50Ms)), p99Ms: median(runs.map((x) => x.load.p99Ms)),
+      storedMatches: runs.every((x) => x.storedMatches), reconcileClean: report.ok,
+    };
+    const file = writeResults('redeem', { options: o, machine: machine(), summary, runs });
+    say(`redeem: median ${summary.redemptionsPerS} redemptions/s, ${summary.rps} req/s = ${summary.ratio} × hello (${summary.helloRps}), p50 ${summary.p50Ms} ms, p99 ${summary.p99Ms} ms, reconcile ${report.ok ? 'clean' : 'DIFFERENCES'} → ${file}`);
+    if (o.record) {
+      appendSummary(`${new Date().toISOString().slice(0, 16)} · redeem · scale ${o.scale} (${voucherCount.toLocaleString('en')} vouchers), ${MERCHANTS} cashiers, ${CONNECTIONS} connections, 5% replays, workers ${o.workers}, ${runs.length} runs × ${RUN_SECONDS} s, `
+        + `nproc ${machine().nproc}, load ${runs.map((x) => `${x.loadBefore}→${x.loadAfter}`).join(', ')} · **${summary.redemptionsPerS.toLocaleString('en')} redemptions/s**, `
+        + `${summary.rps.toLocaleString('en')} req/s = **${summary.ratio} × hello** (${summary.helloRps.toLocaleString('en')}), p50 ${summary.p50Ms} ms, p99 ${summary.p99Ms} ms · stored = answered: ${summary.storedMatches} · reconcile clean: ${report.ok}`);
+    }
+  } finally {
+    await db.close();
+    await bdb.drop();
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * Correctness of the lottery draw at scale: stored draw keys read off an index, winners issued
+ * in bulk (VouchersService.issueMany), losers never marked one by one. Entries go to the
+ * service in-process, hundreds at once; the published list must verify independently.
+ */
+import { createHmac, randomUUID } from 'node:crypto';
+import type { LotterySummary, PublishedEntry, Role } from '@hqt/shared';
+import { startHarness, type Harness } from '../helpers/harness';
+import { HOUR_MS, openPool, poolEquation } from '../helpers/factories';
+import { expectReconciled } from '../helpers/reconcile';
+import { sql } from '../../server/src/platform/db';
+import type { Actor } from '../../server/src/capabilities/identity';
+import { publishedDrawFrom, verifyDraw } from '../../scripts/verify-lottery';
+
+const AMOUNT_FEN = 9000;
+
+function consumer(): Actor {
+  return { userId: randomUUID(), memberships: [{ orgId: null, role: 'consumer' as Role }] };
+}
+
+describe('lottery draw in bulk', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ demo: true });
+  });
+  afterAll(async () => {
+    try {
+      await expectReconciled(h);
+    } finally {
+      await h.close();
+    }
+  });
+
+  const lotteryPool = (budgetFen: number) => {
+    const now = h.clock.now().getTime();
+    return openPool(h, {
+      distribution: 'lottery', budgetFen, claimOpensAt: new Date(now - HOUR_MS).toISOString(),
+      claimClosesAt: new Date(now + HOUR_MS).toISOString(),
+    });
+  };
+  const enterAll = async (poolId: string, actors: Actor[]) => {
+    const entries = await Promise.all(actors.map((a) => h.services.lottery.enter(a, poolId)));
+    expect(entries.every((e) => e.created)).toBe(true);
+    return entries.map((e) => e.entry);
+  };
+  const closeAndDraw = async (closesAt: string) => {
+    h.clock.set(new Date(new Date(closesAt).getTime()));
+    return h.services.jobs.run('lottery-draw');
+  };
+  const published = async (poolId: string, actor: Actor): Promise<{ summary: LotterySummary; entries: PublishedEntry[] }> => {
+    const summary = await h.services.lottery.summary(actor, poolId, 0);
+    const entries: PublishedEntry[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await h.services.lottery.entries(actor, poolId, { round: 0, limit: 500, ...(cursor ? { cursor } : {}) });
+      entries.push(...page.items);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    return { summary, entries };
+  };
+
+  test('when 600 holders enter and the budget covers 250, then 250 win in bulk, the rest read not_drawn, and the published draw verifies', async () => {
+    const start = h.clock.now();
+    const pool = await lotteryPool(250 * AMOUNT_FEN);
+    const actors = Array.from({ length: 600 }, consumer);
+    const entries = await enterAll(pool.id, actors);
+    const [keys] = await h.db.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM lottery_entries WHERE pool_id = ${pool.id} AND draw_key IS NOT NULL`);
+    expect(keys!.n).toBe(600);
+    expect((await closeAndDraw(pool.claimClosesAt as string)).status).toBe('succeeded');
+
+    const { summary, entries: list } = await published(pool.id, actors[0]!);
+    expect(summary).toMatchObject({ status: 'drawn', winnersMax: 250, winnersCount: 250, entriesCount: 600 });
+    expect(list.filter((e) => e.result === 'won')).toHaveLength(250);
+    expect(list.filter((e) => e.result === 'lost')).toHaveLength(350);
+    expect(verifyDraw(publishedDrawFrom(summary, list)).agree).toBe(true);
+    const seed = summary.seed as string;
+    const byKey = entries.map((e) => e.entryId).sort((a, b) => Buffer.compare(
+      createHmac('sha256', seed).update(a).digest(), createHmac('sha256', seed).update(b).digest()));
+    expect(new Set(list.filter((e) => e.result === 'won').map((e) => e.entryId))).toEqual(new Set(byKey.slice(0, 250)));
+
+    const mine = await Promise.all(actors.slice(0, 50).map((a) => h.services.lottery.summary(a, pool.id, 0)));
+    for (const s of mine) expect(['won', 'not_drawn']).toContain(s.myEntry?.result);
+    const [lost] = await h.db.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM lottery_entries WHERE pool_id = ${pool.id} AND result IS NULL`);
+    expect(lost!.n).toBe(350);
+    const [vouchers] = await h.db.query<{ n: number; holders: number }>(sql`SELECT count(*)::int AS n, count(DISTINCT holder_id)::int AS holders
+      FROM vouchers WHERE pool_id = ${pool.id} AND source = 'lottery'`);
+    expect(vouchers).toEqual({ n: 250, holders: 250 });
+    const eq = await poolEquation(h, pool.id);
+    expect(eq.journal).toEqual({ budget: 250 * AMOUNT_FEN, available: 0, reserved: 250 * AMOUNT_FEN, spent: 0 });
+    h.clock.set(start);
+  });
+
+  test('when a winner already holds the most the pool allows, then the bulk issue forfeits that win with LIMIT_REACHED and its budget stays available', async () => {
+    const start = h.clock.now();
+    const pool = await lotteryPool(100 * AMOUNT_FEN);
+    const actors = Array.from({ length: 100 }, consumer);
+    await enterAll(pool.id, actors);
+    // every entrant wins (budget for all); one of them reaches the limit after entering
+    await h.db.query(sql`INSERT INTO holder_pool_counters (pool_id, holder_id, claimed, max_claims) VALUES (${pool.id}, ${actors[7]!.userId}, 1, 1)`);
+    expect((await closeAndDraw(pool.claimClosesAt as string)).status).toBe('succeeded');
+    const s = await h.services.lottery.summary(actors[7]!, pool.id, 0);
+    expect(s.myEntry).toMatchObject({ result: 'forfeited', forfeitCode: 'LIMIT_REACHED', voucherId: null });
+    const eq = await poolEquation(h, pool.id);
+    expect(eq.journal).toEqual({ budget: 100 * AMOUNT_FEN, available: AMOUNT_FEN, reserved: 99 * AMOUNT_FEN, spent: 0 });
+    const [c] = await h.db.query<{ claimed: number }>(sql`SELECT claimed FROM holder_pool_counters WHERE pool_id = ${pool.id} AND holder_id = ${actors[7]!.userId}`);
+    expect(c!.claimed).toBe(1);
+    h.clock.set(start);
+  });
+
+  test('when a bulk issue crashes, then the next run finishes the draw with the same winners and nobody gets two vouchers', async () => {
+    const start = h.clock.now();
+    const pool = await lotteryPool(120 * AMOUNT_FEN);
+    const actors = Array.from({ length: 200 }, consumer);
+    await enterAll(pool.id, actors);
+    const spy = jest.spyOn(h.services.vouchers, 'issueMany').mockRejectedValueOnce(new Error('simulated crash'));
+    try {
+      const crashed = await closeAndDraw(pool.claimClosesAt as string);
+      expect(crashed.status).toBe('failed');
+    } finally {
+      spy.mockRestore();
+    }
+    const chosen = await h.db.query<{ id: string }>(sql`SELECT id FROM lottery_entries WHERE pool_id = ${pool.id} AND result = 'won' ORDER BY id`);
+    expect(chosen).toHaveLength(120);
+    expect((await h.services.jobs.run('lottery-draw')).status).toBe('succeeded');
+    const { summary, entries } = await published(pool.id, actors[0]!);
+    expect(entries.filter((e) => e.result === 'won').map((e) => e.entryId).sort()).toEqual(chosen.map((c) => c.id));
+    expect(verifyDraw(publishedDrawFrom(summary, entries)).agree).toBe(true);
+    const [v] = await h.db.query<{ n: number; holders: number }>(sql`SELECT count(*)::int AS n, count(DISTINCT holder_id)::int AS holders
+      FROM vouchers WHERE pool_id = ${pool.id}`);
+    expect(v).toEqual({ n: 120, holders: 120 });
+    h.clock.set(start);
+  });
+
+  test('when entries carry no stored key (made before migration 0009), then the draw computes them in SQL with the same result', async () => {
+    const start = h.clock.now();
+    const pool = await lotteryPool(80 * AMOUNT_FEN);
+    const actors = Array.from({ length: 150 }, consumer);
+    await enterAll(pool.id, actors);
+    await h.db.query(sql`INSERT INTO lottery_entries (id, pool_id, round, holder_kind, holder_id, holder_hash, entered_at)
+      SELECT gen_random_uuid(), ${pool.id}::uuid, 0, 'consumer', gen_random_uuid(), repeat('a', 64), now() FROM generate_series(1, 50)`);
+    expect((await closeAndDraw(pool.claimClosesAt as string)).status).toBe('succeeded');
+    const { summary, entries } = await published(pool.id, actors[0]!);
+    expect(entries).toHaveLength(200);
+    expect(entries.filter((e) => e.result === 'won')).toHaveLength(80);
+    expect(verifyDraw(publishedDrawFrom(summary, entries)).agree).toBe(true);
+    h.clock.set(start);
+  });
+
+  test('when the winners are selected, then the database refuses to turn another entry into a winner', async () => {
+    const start = h.clock.now();
+    const pool = await lotteryPool(2 * AMOUNT_FEN);
+    const actors = Array.from({ length: 5 }, consumer);
+    await enterAll(pool.id, actors);
+    expect((await closeAndDraw(pool.claimClosesAt as string)).status).toBe('succeeded');
+    await expect(h.db.query(sql`UPDATE lottery_entries SET result = 'won', decided_at = now()
+      WHERE pool_id = ${pool.id} AND result IS NULL`)).rejects.toThrow(/final/);
+    await expect(h.db.query(sql`UPDATE lottery_entries SET draw_key = sha256('x'::bytea) WHERE pool_id = ${pool.id}`)).rejects.toThrow(/final/);
+    h.clock.set(start);
+  });
+});
