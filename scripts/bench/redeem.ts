@@ -95,7 +95,8 @@ async function oneRun(o: BenchOptions, dbUrl: string, wallets: Wallet[], from: n
             headers: { 'content-type': 'application/json', authorization: `Bearer ${s.cashier}`, 'idempotency-key': s.key } };
         },
         onResponse: (status, body, _ctx, headers) => {
-          if (status === 201 && headers['idempotent-replayed'] === 'true') replays++;
+          const replayed = Object.entries(headers).some(([k, v]) => k.toLowerCase() === 'idempotent-replayed' && v === 'true');
+          if (status === 201 && replayed) replays++;
           else if (status === 201) redemptions++;
           else {
             const code = /"code":"([A-Z_]+)"/.exec(body)?.[1] ?? String(status);

@@ -72,13 +72,16 @@ function runChain(handlers: RequestHandler[], req: Request, res: Response, done:
   next();
 }
 
-function accessLog(logger: Logger, pattern: RegExp) {
+function accessLog(appLogger: Logger, pattern: RegExp) {
+  // The line below has a fixed shape with no secret in it (ids, method, path, status, time), so
+  // it skips the app logger's wildcard redaction, a third of a line's cost.
+  const logger = appLogger.child({}, { redact: { paths: [] } });
   return (req: Request, res: Response, next: NextFunction): void => {
     const given = req.headers['x-request-id'];
     const id = typeof given === 'string' && pattern.test(given) ? given : randomUUID();
     res.setHeader('X-Request-Id', id);
     (req as Request & { id: string }).id = id;
-    (req as Request & { log: Logger }).log = logger;
+    (req as Request & { log: Logger }).log = appLogger;
     const t0 = Date.now();
     let logged = false;
     const log = (): void => {
