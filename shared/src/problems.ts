@@ -57,6 +57,7 @@ export const PROBLEMS = {
   APPLICATION_DECIDED: { status: 409, title: 'This application was already decided' },
   PROVIDER_INVALID: { status: 400, title: 'The provider must be another, approved merchant' },
   ATTACHMENT_INVALID: { status: 400, title: 'Attachments must be PDF, JPG or PNG of at most 10 MB' },
+  ELIGIBLE_LIST_NO_VALID_ROWS: { status: 422, title: 'No line of the list names a valid identifier for this pool; the current list is kept' },
   CSV_INVALID: { status: 400, title: 'The CSV file is not valid (UTF-8, the documented columns, within the size and row limits)' },
   // vouchers and tokens
   VOUCHER_NOT_ACTIVE: { status: 409, title: 'The voucher is not active' },

@@ -23,6 +23,7 @@ import { VouchersService, vouchersRoutes } from '../capabilities/vouchers';
 import { APPLICATION_UPLOAD_PATH, ApplicationsService, applicationsRoutes } from '../capabilities/applications';
 import { GRANT_UPLOAD_PATH, GrantsService, grantsRoutes } from '../capabilities/grants';
 import { TICKET_STUB_UPLOAD_PATH, TicketStubsService, ticketStubsRoutes } from '../capabilities/ticket-stubs';
+import { ELIGIBLE_LIST_UPLOAD_PATH, EligibleListService, eligibleListRoutes } from '../capabilities/eligible-list';
 import { RedemptionsService, redemptionsRoutes } from '../capabilities/redemptions';
 import { ledger, LedgerOpsService, ledgerRoutes } from '../capabilities/ledger';
 import { LotteryService, lotteryRoutes } from '../capabilities/lottery';
@@ -69,6 +70,7 @@ export interface Services {
   applications: ApplicationsService;
   grants: GrantsService;
   ticketStubs: TicketStubsService;
+  eligibleList: EligibleListService;
   redemptions: RedemptionsService;
   ledgerOps: LedgerOpsService;
   lottery: LotteryService;
@@ -88,13 +90,14 @@ export function createServices(deps: AppDeps): Services {
   const applications = new ApplicationsService(deps.db, deps.clock, audit, pools, vouchers, deps.config.dataDir);
   const grants = new GrantsService(deps.db, deps.clock, audit, pools, vouchers, deps.logger);
   const ticketStubs = new TicketStubsService(deps.db, deps.clock, audit, pools);
+  const eligibleList = new EligibleListService(deps.db, deps.clock, audit, pools);
   const redemptions = new RedemptionsService(deps.db, deps.clock, audit, vouchers);
   const ledgerOps = new LedgerOpsService(deps.db, deps.clock);
   const lottery = new LotteryService(deps.db, deps.clock, audit, pools, vouchers);
   const settlement = new SettlementService(deps.db, deps.clock, audit);
   const reports = new ReportsService(deps.db, deps.reportsDb ?? deps.db, deps.clock, pools);
   const jobs = new JobRunner(deps.db, deps.clock, deps.logger, { scheduleOverride: deps.config.jobsScheduleOverride });
-  const services = { audit, tokens, identity, pools, vouchers, redemptions, ledgerOps, lottery, applications, grants, ticketStubs, settlement, reports, jobs };
+  const services = { audit, tokens, identity, pools, vouchers, redemptions, ledgerOps, lottery, applications, grants, ticketStubs, eligibleList, settlement, reports, jobs };
   registerJobs(jobs, services, deps);
   return services;
 }
@@ -239,6 +242,7 @@ export function createApp(deps: AppDeps, services = createServices(deps), state:
     ...applicationsRoutes(services.applications),
     ...grantsRoutes(services.grants),
     ...ticketStubsRoutes(services.ticketStubs),
+    ...eligibleListRoutes(services.eligibleList),
     ...redemptionsRoutes(services.redemptions),
     ...ledgerRoutes(services.ledgerOps),
     ...lotteryRoutes(services.lottery),
@@ -252,7 +256,7 @@ export function createApp(deps: AppDeps, services = createServices(deps), state:
   if (cors) app.use('/api', cors);
 
   const api = express.Router();
-  api.use(requireJson([APPLICATION_UPLOAD_PATH, GRANT_UPLOAD_PATH, TICKET_STUB_UPLOAD_PATH]));
+  api.use(requireJson([APPLICATION_UPLOAD_PATH, GRANT_UPLOAD_PATH, TICKET_STUB_UPLOAD_PATH, ELIGIBLE_LIST_UPLOAD_PATH]));
   api.use(express.json({ limit: JSON_BODY_LIMIT, strict: true, type: 'application/json' }));
   api.use(refuseHostileKeys);
   api.use(refuseUnstorableText);

@@ -311,3 +311,83 @@ export async function holderRepeats(q: Queryable, s: ReportScope, from: string, 
     FROM best b JOIN organisations o ON o.id = b.merchant_id LEFT JOIN pools p ON p.id = b.pool_id::uuid
     ORDER BY b.at, b.merchant_id, b.holder_id LIMIT ${SIGNALS_PER_KIND_MAX}`);
 }
+
+// ---- co-funding (市区协同) ----
+
+/** One funder's figures, and the pool's (the same on every row), from one statement: one snapshot. */
+export interface FunderFiguresRow {
+  idx: number;
+  code: string | null;
+  name_zh: string;
+  share_bp: number;
+  budget_fen: number; issued_fen: number; reserved_fen: number; spent_fen: number; settled_fen: number;
+  total_budget_fen: number; total_issued_fen: number; total_reserved_fen: number; total_spent_fen: number; total_settled_fen: number;
+}
+
+/**
+ * A pool's budget, issued, reserved, spent and settled split by funder, from the journal. Each
+ * entry is split like `splitSignedByShares`: every funder after the first gets
+ * sign(a) × ⌊|a| × shareBp / 10000⌋, the first the rest, so a funder's figure is the sum of its
+ * parts of every entry and the funders' figures add up to the pool's exactly. Entries are
+ * grouped by amount first, so the split runs once per distinct amount, not per entry.
+ * Settled is not split: a settle movement pays one settlement batch, and the batch belongs to
+ * one funder (settlement split each redemption when it made the batch). A pool without funders
+ * has one implicit funder, the issuer (code null, 100%).
+ */
+export async function funderFigures(q: Queryable, poolId: string): Promise<FunderFiguresRow[]> {
+  return q.query<FunderFiguresRow>(sql`
+    WITH f AS (
+      SELECT (x.ord - 1)::int AS idx, x.f->>'code' AS code, x.f->>'nameZh' AS name_zh, (x.f->>'shareBp')::int AS share_bp
+      FROM pools p CROSS JOIN LATERAL jsonb_array_elements(p.funders) WITH ORDINALITY AS x (f, ord) WHERE p.id = ${poolId}
+      UNION ALL
+      SELECT 0, NULL, o.name_zh, 10000 FROM pools p JOIN organisations o ON o.id = p.issuer_id
+      WHERE p.id = ${poolId} AND jsonb_array_length(p.funders) = 0
+    ),
+    g AS (
+      SELECT CASE WHEN e.account = 'budget' THEN 'budget' WHEN e.account IN ('voucher', 'hold') THEN 'reserved' ELSE 'spent' END AS figure,
+             (e.account = 'voucher' AND t.kind = 'issue') AS issued, e.amount_fen AS a, count(*)::numeric AS n
+      FROM journal_entries e JOIN journal_transactions t ON t.id = e.txn_id
+      WHERE e.pool_id = ${poolId} AND e.account IN ('budget', 'voucher', 'hold', 'spent', 'settled')
+      GROUP BY 1, 2, 3
+    ),
+    tail AS (
+      SELECT g.figure, g.issued, g.a, f.idx, g.n * sign(g.a) * floor(abs(g.a)::numeric * f.share_bp / 10000) AS part
+      FROM g JOIN f ON f.idx > 0
+    ),
+    parts AS (
+      SELECT figure, issued, idx, part FROM tail
+      UNION ALL
+      SELECT g.figure, g.issued, 0, g.n * g.a - coalesce(r.others, 0)
+      FROM g LEFT JOIN (SELECT figure, issued, a, sum(part) AS others FROM tail GROUP BY 1, 2, 3) r
+        ON r.figure = g.figure AND r.issued = g.issued AND r.a = g.a
+    ),
+    settled AS (
+      SELECT b.funder_code AS code, sum(e.amount_fen) AS fen
+      FROM journal_entries e JOIN journal_transactions t ON t.id = e.txn_id
+      JOIN settlement_batches b ON t.ref_type = 'settlement' AND b.id::text = t.ref_id
+      WHERE e.pool_id = ${poolId} AND e.account = 'settled'
+      GROUP BY b.funder_code
+    ),
+    tot AS (
+      SELECT coalesce(-sum(n * a) FILTER (WHERE figure = 'budget'), 0) AS budget,
+             coalesce(sum(n * a) FILTER (WHERE issued), 0) AS issued,
+             coalesce(sum(n * a) FILTER (WHERE figure = 'reserved'), 0) AS reserved,
+             coalesce(sum(n * a) FILTER (WHERE figure = 'spent'), 0) AS spent,
+             (SELECT coalesce(sum(amount_fen), 0) FROM journal_entries WHERE pool_id = ${poolId} AND account = 'settled') AS settled
+      FROM g
+    )
+    SELECT f.idx, f.code, f.name_zh, f.share_bp,
+           coalesce(-sum(p.part) FILTER (WHERE p.figure = 'budget'), 0)::bigint AS budget_fen,
+           coalesce(sum(p.part) FILTER (WHERE p.issued), 0)::bigint AS issued_fen,
+           coalesce(sum(p.part) FILTER (WHERE p.figure = 'reserved'), 0)::bigint AS reserved_fen,
+           coalesce(sum(p.part) FILTER (WHERE p.figure = 'spent'), 0)::bigint AS spent_fen,
+           coalesce(min(s.fen), 0)::bigint AS settled_fen,
+           min(tot.budget)::bigint AS total_budget_fen, min(tot.issued)::bigint AS total_issued_fen,
+           min(tot.reserved)::bigint AS total_reserved_fen, min(tot.spent)::bigint AS total_spent_fen,
+           min(tot.settled)::bigint AS total_settled_fen
+    FROM f CROSS JOIN tot
+    LEFT JOIN parts p ON p.idx = f.idx
+    LEFT JOIN settled s ON s.code = coalesce(f.code, '')
+    GROUP BY f.idx, f.code, f.name_zh, f.share_bp
+    ORDER BY f.idx`);
+}

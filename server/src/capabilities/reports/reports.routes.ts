@@ -30,6 +30,13 @@ export function reportsRoutes(reports: ReportsService): RouteSpec[] {
       },
     },
     {
+      method: 'get', path: '/pools/:id/funders', tag: 'reports', auth: READERS, params: idParams,
+      summary: '市区协同 Budget, issued, reserved, spent (net of reversals) and settled per funder, from the journal; each entry is '
+        + 'split by share (remainder to the first funder), so the funders add up to the pool. No funders: one implicit funder, the issuer',
+      responses: { 200: { description: '{poolId, implicit, funders[{code, nameZh, shareBp, budgetFen, issuedFen, reservedFen, spentFen, settledFen}], totals}' }, 404: { description: 'Not found, or not yours' } },
+      handler: ({ actor, params }) => reports.funders(actor!, params.id),
+    },
+    {
       method: 'get', path: '/reports/signals', tag: 'reports', auth: AUDITORS, query: signalsQuery,
       summary: 'Fraud signals: daily spikes, orders clustered above a 满减 threshold, one holder redeeming many, night redemptions',
       responses: csvOrJson,

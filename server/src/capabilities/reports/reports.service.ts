@@ -9,7 +9,7 @@
  */
 import {
   addDays, daysInclusive, leverageRatio, rateBp, REPORT_DAYS_MAX, shanghaiDate, SIGNAL_THRESHOLDS as T,
-  type PoolReport, type Report, type ReportDay, type ReportFigures, type Signal, type SignalsReport,
+  type FunderFigures, type PoolFunderShare, type PoolFunders, type PoolReport, type Report, type ReportDay, type ReportFigures, type Signal, type SignalsReport,
 } from '@hqt/shared';
 import type { Clock } from '../../platform/clock';
 import type { Db, Queryable } from '../../platform/db';
@@ -150,6 +150,31 @@ export class ReportsService {
         };
       }),
     };
+  }
+
+  /**
+   * 市区协同: the pool's budget, issued, reserved, spent and settled split by funder (one
+   * statement: one snapshot). Each figure of the funders adds up to the pool's; anything else is a bug.
+   */
+  async funders(actor: Actor, poolId: string): Promise<PoolFunders> {
+    this.issuers(actor, ISSUER_READ_ROLES);
+    const pool = await this.pools.visiblePool(actor, poolId);
+    const rows = await repo.funderFigures(this.read, pool.id);
+    const first = rows[0];
+    if (!first) throw new Error(`assertion: pool ${pool.id} has no funder row`);
+    const totals: FunderFigures = {
+      budgetFen: first.total_budget_fen, issuedFen: first.total_issued_fen, reservedFen: first.total_reserved_fen,
+      spentFen: first.total_spent_fen, settledFen: first.total_settled_fen,
+    };
+    const funders: PoolFunderShare[] = rows.map((r) => ({
+      code: r.code, nameZh: r.name_zh, shareBp: r.share_bp, budgetFen: r.budget_fen, issuedFen: r.issued_fen,
+      reservedFen: r.reserved_fen, spentFen: r.spent_fen, settledFen: r.settled_fen,
+    }));
+    for (const key of Object.keys(totals) as (keyof FunderFigures)[]) {
+      const sum = funders.reduce((s, f) => s + f[key], 0);
+      if (sum !== totals[key]) throw new Error(`assertion: pool ${pool.id} funders' ${key} add up to ${sum}, the pool's is ${totals[key]}`);
+    }
+    return { poolId: pool.id, implicit: pool.funders.length === 0, funders, totals };
   }
 
   /** The fraud signals of the days from…to (default: the last 7). */
