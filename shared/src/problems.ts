@@ -51,6 +51,8 @@ export const PROBLEMS = {
   ANNUAL_CAP_REACHED: { status: 409, title: 'This would exceed the annual cap for this kind of voucher' },
   TICKET_STUB_REQUIRED: { status: 400, title: 'This pool needs a ticket-stub code' },
   TICKET_STUB_INVALID: { status: 409, title: 'The ticket-stub code is unknown or already used' },
+  ROUND_NOT_OPEN: { status: 409, title: 'No claim round of this pool is open now' },
+  ROUND_EXHAUSTED: { status: 409, title: "This round's share of the pool is claimed; later rounds may have more" },
   LOTTERY_CLOSED: { status: 409, title: 'Lottery entries are closed' },
   LOTTERY_NOT_DRAWN: { status: 409, title: 'The lottery has not been drawn yet' },
   APPLICATION_DUPLICATE: { status: 409, title: 'An application for this contract already exists' },

@@ -1138,6 +1138,8 @@ export const en: Messages = {
     ANNUAL_CAP_REACHED: 'This would exceed this year’s cap for this kind of voucher.',
     TICKET_STUB_REQUIRED: 'This voucher needs a ticket-stub code.',
     TICKET_STUB_INVALID: 'The ticket-stub code is unknown or already used.',
+    ROUND_NOT_OPEN: 'No round is open right now; please come back when the next round starts.',
+    ROUND_EXHAUSTED: 'This round’s vouchers are all claimed; please try again in the next round.',
     LOTTERY_CLOSED: 'Lottery entries are closed.',
     LOTTERY_NOT_DRAWN: 'The lottery has not been drawn yet.',
     APPLICATION_DUPLICATE: 'An application for this contract already exists.',

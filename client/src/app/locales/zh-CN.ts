@@ -1133,6 +1133,8 @@ export const zhCN = {
     ANNUAL_CAP_REACHED: '将超过本年度同类券的累计上限。',
     TICKET_STUB_REQUIRED: '领取此券须提供票根码。',
     TICKET_STUB_INVALID: '票根码无效或已被使用。',
+    ROUND_NOT_OPEN: '当前不在本券池的领取轮次内，请在下一轮开始后再来。',
+    ROUND_EXHAUSTED: '本轮券已领完，请在下一轮再试。',
     LOTTERY_CLOSED: '摇号报名已截止。',
     LOTTERY_NOT_DRAWN: '尚未开奖。',
     APPLICATION_DUPLICATE: '该合同已经提交过申请。',

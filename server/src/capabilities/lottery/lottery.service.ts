@@ -16,12 +16,13 @@ import { PG_CHECK_VIOLATION, pgErrorOf } from '../../platform/pg-errors';
 import { HttpProblem } from '../../app/problem';
 import type { AuditService } from '../audit';
 import type { Actor } from '../identity';
-import { holderFor, type Holder, type PoolRow, type PoolsService } from '../pools';
+import {
+  currentRound, holderFor, openRound, roundShareFen, roundWindows, type Holder, type PoolRow, type PoolsService, type RoundWindow,
+} from '../pools';
 import type { IssueOutcome, VouchersService } from '../vouchers';
 import { hmacPads, holderHash } from './draw-key';
 import * as repo from './lottery.repository';
 import type { DrawRow, EntryRow } from './lottery.repository';
-import { currentRound, openRound, roundShareFen, roundWindows, type RoundWindow } from './rounds';
 
 /** Winners issued per transaction (one statement per step for all of them: VouchersService.issueMany). */
 export const ISSUE_BATCH = 5000;

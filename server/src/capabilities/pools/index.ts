@@ -2,3 +2,4 @@ export { PoolsService, holderFor, toPool, type Holder, ISSUER_READ_ROLES } from 
 export { poolsRoutes } from './pools.routes';
 export type { PoolRow } from './pools.repository';
 export { isEnrolled, findPool } from './pools.repository';
+export { currentRound, nextRound, openRound, roundShareFen, roundWindows, type RoundWindow } from './rounds';

@@ -12,8 +12,12 @@
  * - a holder appears at most once per batch (a second request waits for the next batch,
  *   where the limit counters decide);
  * - a batch answers as many successes as it stored vouchers (issueMany asserts it);
- * - a partly filled batch answers POOL_EXHAUSTED for exactly its overflow, and "sold out" is
- *   only ever decided by a read or an UPDATE inside the transaction that stores the answer;
+ * - a partly filled batch answers POOL_EXHAUSTED (ROUND_EXHAUSTED where a round's share
+ *   refused it) for exactly its overflow, and "sold out" is only ever decided by a read or an
+ *   UPDATE inside the transaction that stores the answer;
+ * - on a pool with rounds a batch takes from the open round's share, then from the pool, in
+ *   its transaction; between rounds, or when the round closed before the batch ran, its
+ *   members run singly and get ROUND_NOT_OPEN;
  * - a key already stored (a replay) and every member of a batch that fails run singly
  *   (`VouchersService.claimSingly`), which replays or executes exactly once;
  * - a queue holds at most `queueMax` requests; more answer 503 OVERLOADED with Retry-After.
@@ -68,7 +72,7 @@ interface PoolQueue {
   waiting: Member[];
   inFlight: number;
   timer: NodeJS.Timeout | null;
-  /** the last committed batch left less than one voucher: the next one checks that before writing */
+  /** the last committed batch left less than one voucher (in the pool or its round's share): the next one checks that before writing */
   soldOut: boolean;
   drained: (() => void)[];
   /** how long a batch takes (moving average) */

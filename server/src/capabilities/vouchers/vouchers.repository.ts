@@ -1,4 +1,4 @@
-/** SQL of vouchers and the holder limit counters. */
+/** SQL of vouchers, the holder limit counters and the round budget counters of first-come pools. */
 import type { MerchantScope } from '@hqt/shared';
 import { sql, type Queryable, type SQL } from '../../platform/db';
 
@@ -32,11 +32,15 @@ export async function insertVouchers(tx: Queryable, vs: NewVoucher[], at: Date):
     VALUES ${sql.join(values, sql`, `)} RETURNING *`);
 }
 
-/** +1 on the holder's count in this pool, unless that passes the pool's per-holder maximum. */
-export async function bumpPoolCounter(tx: Queryable, poolId: string, holderId: string, max: number): Promise<boolean> {
+/**
+ * +1 on the holder's count in this pool (in this round: 0 unless the first-come pool has
+ * rounds), unless that passes the pool's per-holder maximum.
+ */
+export async function bumpPoolCounter(tx: Queryable, poolId: string, round: number, holderId: string, max: number): Promise<boolean> {
   const rows = await tx.query(sql`
-    INSERT INTO holder_pool_counters AS c (pool_id, holder_id, claimed, max_claims) VALUES (${poolId}, ${holderId}, 1, ${max})
-    ON CONFLICT (pool_id, holder_id) DO UPDATE SET claimed = c.claimed + 1
+    INSERT INTO holder_pool_counters AS c (pool_id, holder_id, round, claimed, max_claims)
+    VALUES (${poolId}, ${holderId}, ${round}, 1, ${max})
+    ON CONFLICT (pool_id, holder_id, round) DO UPDATE SET claimed = c.claimed + 1
     WHERE c.claimed < c.max_claims RETURNING claimed`);
   return rows.length === 1;
 }
@@ -67,19 +71,19 @@ export async function addAnnualUse(
 // Each takes distinct holder ids sorted by the caller, so two batches lock counter rows in
 // the same order and never deadlock; each returns the holders it admitted.
 
-/** +1 on each holder's count in this pool, for those still under the pool's per-holder maximum. */
-export async function bumpPoolCounters(tx: Queryable, poolId: string, holderIds: string[], max: number): Promise<Set<string>> {
+/** +1 on each holder's count in this pool and round, for those still under the pool's per-holder maximum. */
+export async function bumpPoolCounters(tx: Queryable, poolId: string, round: number, holderIds: string[], max: number): Promise<Set<string>> {
   const rows = await tx.query<{ holder_id: string }>(sql`
-    INSERT INTO holder_pool_counters AS c (pool_id, holder_id, claimed, max_claims)
-    SELECT ${poolId}::uuid, h, 1, ${max}::int FROM unnest(${sql.param(holderIds)}::uuid[]) AS h
-    ON CONFLICT (pool_id, holder_id) DO UPDATE SET claimed = c.claimed + 1
+    INSERT INTO holder_pool_counters AS c (pool_id, holder_id, round, claimed, max_claims)
+    SELECT ${poolId}::uuid, h, ${round}::int, 1, ${max}::int FROM unnest(${sql.param(holderIds)}::uuid[]) AS h
+    ON CONFLICT (pool_id, holder_id, round) DO UPDATE SET claimed = c.claimed + 1
     WHERE c.claimed < c.max_claims RETURNING holder_id`);
   return new Set(rows.map((r) => r.holder_id));
 }
 
-export async function undoPoolCounters(tx: Queryable, poolId: string, holderIds: string[]): Promise<void> {
+export async function undoPoolCounters(tx: Queryable, poolId: string, round: number, holderIds: string[]): Promise<void> {
   await tx.query(sql`UPDATE holder_pool_counters SET claimed = claimed - 1
-    WHERE pool_id = ${poolId} AND holder_id = ANY(${sql.param(holderIds)}::uuid[])`);
+    WHERE pool_id = ${poolId} AND round = ${round}::int AND holder_id = ANY(${sql.param(holderIds)}::uuid[])`);
 }
 
 export async function bumpDailyCounters(tx: Queryable, poolId: string, holderIds: string[], day: string, max: number): Promise<Set<string>> {
@@ -115,11 +119,67 @@ export async function undoAnnualUses(
     WHERE issuer_id = ${issuerId} AND kind = ${kind} AND year = ${year}::int AND holder_id = ANY(${sql.param(holderIds)}::uuid[])`);
 }
 
-/** Holders whose count in this pool already reached its maximum (read only: the sold-out batch). */
-export async function holdersAtMax(q: Queryable, poolId: string, holderIds: string[]): Promise<Set<string>> {
+/** Holders whose count in this pool and round already reached its maximum (read only: the sold-out batch). */
+export async function holdersAtMax(q: Queryable, poolId: string, round: number, holderIds: string[]): Promise<Set<string>> {
   const rows = await q.query<{ holder_id: string }>(sql`SELECT holder_id FROM holder_pool_counters
-    WHERE pool_id = ${poolId} AND holder_id = ANY(${sql.param(holderIds)}::uuid[]) AND claimed >= max_claims`);
+    WHERE pool_id = ${poolId} AND round = ${round}::int AND holder_id = ANY(${sql.param(holderIds)}::uuid[]) AND claimed >= max_claims`);
   return new Set(rows.map((r) => r.holder_id));
+}
+
+// ---- the round budget counters of first-come pools with rounds (migration 0012) ----
+// Taken before the pool's available in every path, so the two rows are always locked in the
+// same order (round, then pool) and batches cannot deadlock on them.
+
+/** Writes the round's counter with its share, unless it exists (the round's first claim; a concurrent first claim waits, then does nothing). */
+export async function openRoundCounter(tx: Queryable, poolId: string, round: number, capFen: number, at: Date): Promise<void> {
+  await tx.query(sql`INSERT INTO pool_round_counters (pool_id, round, cap_fen, issued_fen, opened_at)
+    VALUES (${poolId}, ${round}::int, ${capFen}::bigint, 0, ${at.toISOString()}::timestamptz)
+    ON CONFLICT (pool_id, round) DO NOTHING`);
+}
+
+/**
+ * Takes as many whole `amountFen` as the round's share still covers, up to `count`, in ONE
+ * conditional UPDATE (the row locked first, as ledger takeUpTo does). Null when the round has
+ * no counter yet.
+ */
+export async function takeFromRound(
+  tx: Queryable, poolId: string, round: number, amountFen: number, count: number,
+): Promise<{ granted: number; left_fen: number } | null> {
+  const rows = await tx.query<{ granted: number; left_fen: number }>(sql`
+    UPDATE pool_round_counters c
+    SET issued_fen = c.issued_fen + least((old.cap_fen - old.issued_fen) / ${amountFen}::bigint, ${count}::bigint) * ${amountFen}::bigint
+    FROM (SELECT pool_id, round, cap_fen, issued_fen FROM pool_round_counters
+          WHERE pool_id = ${poolId} AND round = ${round}::int FOR NO KEY UPDATE) old
+    WHERE c.pool_id = old.pool_id AND c.round = old.round
+    RETURNING least((old.cap_fen - old.issued_fen) / ${amountFen}::bigint, ${count}::bigint)::int AS granted,
+              c.cap_fen - c.issued_fen AS left_fen`);
+  return rows[0] ?? null;
+}
+
+/** Takes `totalFen` from the round's share, all or nothing; what is left, or null (no counter yet, or it does not cover it). */
+export async function takeAllFromRound(tx: Queryable, poolId: string, round: number, totalFen: number): Promise<number | null> {
+  const rows = await tx.query<{ left_fen: number }>(sql`
+    UPDATE pool_round_counters SET issued_fen = issued_fen + ${totalFen}::bigint
+    WHERE pool_id = ${poolId} AND round = ${round}::int AND issued_fen + ${totalFen}::bigint <= cap_fen
+    RETURNING cap_fen - issued_fen AS left_fen`);
+  return rows[0]?.left_fen ?? null;
+}
+
+/** Gives back to the round's share what it granted and the pool did not (same transaction, so never below zero). */
+export async function giveBackToRound(tx: Queryable, poolId: string, round: number, amountFen: number): Promise<number> {
+  const rows = await tx.query<{ left_fen: number }>(sql`
+    UPDATE pool_round_counters SET issued_fen = issued_fen - ${amountFen}::bigint
+    WHERE pool_id = ${poolId} AND round = ${round}::int RETURNING cap_fen - issued_fen AS left_fen`);
+  const row = rows[0];
+  if (!row) throw new Error(`assertion: round ${round} of pool ${poolId} has no counter to give back to`);
+  return row.left_fen;
+}
+
+/** What the round's share still covers (committed, no lock); null when the round has no counter yet. */
+export async function roundLeftFen(q: Queryable, poolId: string, round: number): Promise<number | null> {
+  const rows = await q.query<{ left_fen: number }>(sql`SELECT cap_fen - issued_fen AS left_fen FROM pool_round_counters
+    WHERE pool_id = ${poolId} AND round = ${round}::int`);
+  return rows[0]?.left_fen ?? null;
 }
 
 /** What a batch of vouchers of one pool has in common. */

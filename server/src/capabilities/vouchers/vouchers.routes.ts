@@ -23,7 +23,10 @@ export function vouchersRoutes(vouchers: VouchersService): RouteSpec[] {
       summary: '抢券 Claim a voucher from a first-come pool (Idempotency-Key required; replays return the first answer)',
       responses: {
         201: { description: 'The voucher' },
-        409: { description: 'POOL_EXHAUSTED, LIMIT_REACHED, DAILY_LIMIT_REACHED, ANNUAL_CAP_REACHED, CLAIM_WINDOW_CLOSED, IDEMPOTENCY_CONFLICT' },
+        409: {
+          description: 'POOL_EXHAUSTED, LIMIT_REACHED, DAILY_LIMIT_REACHED, ANNUAL_CAP_REACHED, CLAIM_WINDOW_CLOSED, IDEMPOTENCY_CONFLICT; ' +
+            'pools with rounds: ROUND_NOT_OPEN, ROUND_EXHAUSTED (docs/ISSUANCE.md, Rounds)',
+        },
         403: { description: 'NOT_ELIGIBLE' },
       },
       handler: async ({ actor, params, body, req, res }) =>

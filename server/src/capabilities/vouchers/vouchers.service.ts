@@ -1,8 +1,9 @@
 /**
  * Owns vouchers: issuing them from a pool (every path: claim, lottery, application, grant
- * goes through `issueOne`), the holder's wallet, QR codes, one-click confirmation and
- * revocation. Issuing reserves the amount from the pool's available budget in the same
- * transaction as the voucher row and its journal entries.
+ * goes through `issueOne` or `issueMany`), the holder's wallet, QR codes, one-click
+ * confirmation and revocation. Issuing reserves the amount from the pool's available budget
+ * in the same transaction as the voucher row and its journal entries; a first-come claim on
+ * a pool with rounds takes it from the round's budget share first (docs/ISSUANCE.md, Rounds).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import QRCode from 'qrcode';
@@ -16,7 +17,9 @@ import { idempotent, type StoredAnswer } from '../../app/idempotency';
 import type { AuditService } from '../audit';
 import { hasRole, orgsWithRole, type Actor } from '../identity';
 import { ledger } from '../ledger';
-import { holderFor, ISSUER_READ_ROLES, type Holder, type PoolRow, type PoolsService } from '../pools';
+import {
+  holderFor, ISSUER_READ_ROLES, nextRound, openRound, roundShareFen, type Holder, type PoolRow, type PoolsService,
+} from '../pools';
 import * as repo from './vouchers.repository';
 import type { VoucherRow, VoucherWithPool } from './vouchers.repository';
 import { QrTokens } from './qr-tokens';
@@ -60,8 +63,19 @@ export type IssueOutcome = { voucher: VoucherRow; problem: null } | { voucher: n
 export interface BatchIssueResult {
   /** per request, in order */
   outcomes: IssueOutcome[];
-  /** the pool's available after the batch (committed with it); null when no holder got as far as the budget */
+  /**
+   * what the pool can still issue after the batch (committed with it): its available, and for
+   * a claim in a round at most what is left of the round's share; null when no holder got as
+   * far as the budget
+   */
   availableAfterFen: number | null;
+}
+
+/** What a batch reserved: `granted` vouchers; the round's share covered `coveredFromRound` of them before the pool was asked. */
+interface Reserved {
+  granted: number;
+  coveredFromRound: number;
+  availableAfterFen: number;
 }
 
 /** One limit a holder must pass, in its batch form: bump the counters, or undo a bump. */
@@ -87,12 +101,16 @@ export class VouchersService {
   /**
    * Issues one voucher inside the caller's transaction. Limits are counter rows and the
    * budget is one conditional UPDATE, so no concurrency can oversell or pass a limit.
-   * Throws a problem (LIMIT_REACHED, DAILY_LIMIT_REACHED, ANNUAL_CAP_REACHED, POOL_EXHAUSTED).
+   * A claim on a pool with rounds counts the holder's limit in the open round and takes from
+   * the round's share before the pool. Throws a problem (ROUND_NOT_OPEN, LIMIT_REACHED,
+   * DAILY_LIMIT_REACHED, ANNUAL_CAP_REACHED, ROUND_EXHAUSTED, POOL_EXHAUSTED).
    */
   async issueOne(tx: Queryable, pool: PoolRow, req: IssueRequest, now: Date): Promise<VoucherRow> {
     const amountFen = req.amountFen ?? pool.amount_fen;
     if (!Number.isSafeInteger(amountFen) || amountFen <= 0) throw new Error(`assertion: bad voucher amount ${amountFen}`);
-    if (!(await repo.bumpPoolCounter(tx, pool.id, req.holder.id, pool.per_holder_max))) throw new HttpProblem('LIMIT_REACHED');
+    const round = claimRoundOf(pool, req.source, now);
+    if (round === 'between') throw new HttpProblem('ROUND_NOT_OPEN');
+    if (!(await repo.bumpPoolCounter(tx, pool.id, round ?? 0, req.holder.id, pool.per_holder_max))) throw new HttpProblem('LIMIT_REACHED');
     if (pool.per_holder_daily_max !== null &&
         !(await repo.bumpDailyCounter(tx, pool.id, req.holder.id, shanghaiDate(now), pool.per_holder_daily_max))) {
       throw new HttpProblem('DAILY_LIMIT_REACHED');
@@ -100,6 +118,9 @@ export class VouchersService {
     if (pool.annual_cap_fen !== null &&
         !(await repo.addAnnualUse(tx, pool.issuer_id, pool.kind, req.holder.id, shanghaiYear(now), amountFen, pool.annual_cap_fen))) {
       throw new HttpProblem('ANNUAL_CAP_REACHED');
+    }
+    if (round !== null && (await this.takeFromRound(tx, pool, round, amountFen, 1, now)).granted === 0) {
+      throw new HttpProblem('ROUND_EXHAUSTED');
     }
     if (!(await ledger.reserve(tx, pool.id, amountFen))) throw new HttpProblem('POOL_EXHAUSTED');
     const validUntil = validUntilOf(pool, now);
@@ -121,24 +142,62 @@ export class VouchersService {
    * batch answers POOL_EXHAUSTED for exactly its overflow and nothing else does. A holder
    * refused at a step gets that step's code and its earlier bumps are undone, as issueOne's
    * savepoint would. `opts.record` writes what depends on the outcomes in the same
-   * transaction. Throws PoolNotIssuable when the pool row no longer qualifies (the caller then
-   * runs the requests singly).
+   * transaction. A claim batch on a pool with rounds takes from the round's share first, and
+   * its overflow refused there answers ROUND_EXHAUSTED. Throws PoolNotIssuable when the pool
+   * row no longer qualifies, or no round is open (the caller then runs the requests singly).
    */
   async issueMany(tx: Queryable, pool: PoolRow, reqs: BatchIssueRequest[], now: Date, opts: BatchIssueOptions): Promise<BatchIssueResult> {
     if (new Set(reqs.map((r) => r.holder.id)).size !== reqs.length) throw new Error('assertion: a batch issue names a holder twice');
-    const steps = this.limitSteps(pool, now);
-    const soldOut = opts.soldOutHint && steps.length === 1 ? await this.soldOutAnswers(tx, pool, reqs) : null;
+    const round = claimRoundOf(pool, opts.source, now);
+    if (round === 'between') throw new PoolNotIssuable(pool.id);
+    const steps = this.limitSteps(pool, round ?? 0, now);
+    const soldOut = opts.soldOutHint && steps.length === 1 ? await this.soldOutAnswers(tx, pool, round, reqs) : null;
     if (soldOut) return recorded(soldOut, opts);
     const { alive, problems, done } = await passLimits(tx, reqs, steps);
     if (alive.length === 0) return recorded(resultOf(reqs, problems, [], null), opts);
-    if (opts.reserveLast) return this.issueAllThenReserve(tx, pool, reqs, alive, problems, now, opts);
-    const taken = await ledger.reserveUpTo(tx, pool.id, pool.amount_fen, alive.length, opts.openOnly);
-    if (!taken) throw new PoolNotIssuable(pool.id);
+    if (opts.reserveLast) return this.issueAllThenReserve(tx, pool, round, reqs, alive, problems, now, opts);
+    const taken = await this.reserveUpTo(tx, pool, round, alive.length, opts.openOnly, now);
     const overflow = alive.slice(taken.granted);
     await undoSteps(tx, done, sortedHolderIds(reqs, overflow));
-    for (const i of overflow) problems[i] = 'POOL_EXHAUSTED';
+    overflow.forEach((i, n) => { problems[i] = taken.granted + n < taken.coveredFromRound ? 'POOL_EXHAUSTED' : 'ROUND_EXHAUSTED'; });
     const issued = await this.storeBatch(tx, pool, alive.slice(0, taken.granted).map((i) => reqs[i] as BatchIssueRequest), now, opts.source);
     return recorded(resultOf(reqs, problems, issued, taken.availableAfterFen), opts);
+  }
+
+  /**
+   * Reserves as many of the pool's vouchers as fit, up to `count`: from the round's share
+   * first (a claim in a round), then from the pool's available; what the share granted and
+   * the pool did not goes back to the share in this transaction. Throws PoolNotIssuable when
+   * the pool is not funded (or, with `openOnly`, not open).
+   */
+  private async reserveUpTo(
+    tx: Queryable, pool: PoolRow, round: number | null, count: number, openOnly: boolean, now: Date,
+  ): Promise<Reserved> {
+    const share = round === null ? { granted: count, leftFen: Infinity } : await this.takeFromRound(tx, pool, round, pool.amount_fen, count, now);
+    if (share.granted === 0) return { granted: 0, coveredFromRound: 0, availableAfterFen: share.leftFen };
+    const taken = await ledger.reserveUpTo(tx, pool.id, pool.amount_fen, share.granted, openOnly);
+    if (!taken) throw new PoolNotIssuable(pool.id);
+    const shortFen = (share.granted - taken.granted) * pool.amount_fen;
+    const leftFen = round !== null && shortFen > 0 ? await repo.giveBackToRound(tx, pool.id, round, shortFen) : share.leftFen;
+    return { granted: taken.granted, coveredFromRound: share.granted, availableAfterFen: Math.min(leftFen, taken.availableAfterFen) };
+  }
+
+  /**
+   * Takes up to `count` vouchers of `amountFen` from the round's share. The round's first
+   * claim writes its counter, with the share `roundShareFen` gives for the pool's available
+   * at that moment; the share is then fixed for the round (docs/ISSUANCE.md, Rounds).
+   */
+  private async takeFromRound(
+    tx: Queryable, pool: PoolRow, round: number, amountFen: number, count: number, now: Date,
+  ): Promise<{ granted: number; leftFen: number }> {
+    const taken = await repo.takeFromRound(tx, pool.id, round, amountFen, count);
+    if (taken) return { granted: taken.granted, leftFen: taken.left_fen };
+    const availableFen = await ledger.availableOf(tx, pool.id);
+    if (availableFen === null) throw new PoolNotIssuable(pool.id);
+    await repo.openRoundCounter(tx, pool.id, round, roundShareFen(pool, round, availableFen), now);
+    const opened = await repo.takeFromRound(tx, pool.id, round, amountFen, count);
+    if (!opened) throw new Error(`assertion: round ${round} of pool ${pool.id} has no counter after opening it`);
+    return { granted: opened.granted, leftFen: opened.left_fen };
   }
 
   /**
@@ -150,22 +209,27 @@ export class VouchersService {
    * again without `reserveLast`, reserving as many as fit.
    */
   private async issueAllThenReserve(
-    tx: Queryable, pool: PoolRow, reqs: BatchIssueRequest[], alive: number[], problems: (ProblemCode | null)[], now: Date, opts: BatchIssueOptions,
+    tx: Queryable, pool: PoolRow, round: number | null, reqs: BatchIssueRequest[], alive: number[], problems: (ProblemCode | null)[],
+    now: Date, opts: BatchIssueOptions,
   ): Promise<BatchIssueResult> {
     const issued = await this.storeBatch(tx, pool, alive.map((i) => reqs[i] as BatchIssueRequest), now, opts.source);
     const result = resultOf(reqs, problems, issued, null);
     await opts.record?.(result.outcomes);
-    const availableAfterFen = await ledger.reserveAll(tx, pool.id, pool.amount_fen * alive.length, opts.openOnly);
+    const totalFen = pool.amount_fen * alive.length;
+    // a round without a counter yet does not fit either: the careful run writes it
+    const roundLeftFen = round === null ? Infinity : await repo.takeAllFromRound(tx, pool.id, round, totalFen);
+    if (roundLeftFen === null) throw new BatchDoesNotFit(pool.id);
+    const availableAfterFen = await ledger.reserveAll(tx, pool.id, totalFen, opts.openOnly);
     if (availableAfterFen === null) throw new BatchDoesNotFit(pool.id);
-    return { ...result, availableAfterFen };
+    return { ...result, availableAfterFen: Math.min(availableAfterFen, roundLeftFen) };
   }
 
-  /** The limits of a pool in the order issueOne checks them, in batch form. */
-  private limitSteps(pool: PoolRow, now: Date): LimitStep[] {
+  /** The limits of a pool in the order issueOne checks them, in batch form; `round` keys the per-holder count (0 without rounds). */
+  private limitSteps(pool: PoolRow, round: number, now: Date): LimitStep[] {
     const steps: LimitStep[] = [{
       code: 'LIMIT_REACHED',
-      bump: (tx, ids) => repo.bumpPoolCounters(tx, pool.id, ids, pool.per_holder_max),
-      undo: (tx, ids) => repo.undoPoolCounters(tx, pool.id, ids),
+      bump: (tx, ids) => repo.bumpPoolCounters(tx, pool.id, round, ids, pool.per_holder_max),
+      undo: (tx, ids) => repo.undoPoolCounters(tx, pool.id, round, ids),
     }];
     const dailyMax = pool.per_holder_daily_max;
     if (dailyMax !== null) {
@@ -189,18 +253,22 @@ export class VouchersService {
   }
 
   /**
-   * When the pool is still sold out (read in this transaction), the answers without writing:
-   * LIMIT_REACHED for holders at their maximum, POOL_EXHAUSTED for the rest. Null when budget
-   * came back (a revocation, an expiry): then the batch runs in full.
+   * When the pool (or the claim's round) is still sold out (read in this transaction), the
+   * answers without writing: LIMIT_REACHED for holders at their maximum, ROUND_EXHAUSTED or
+   * POOL_EXHAUSTED for the rest. Null when budget came back (a revocation, an expiry) or a
+   * new round began: then the batch runs in full.
    */
-  private async soldOutAnswers(tx: Queryable, pool: PoolRow, reqs: BatchIssueRequest[]): Promise<BatchIssueResult | null> {
+  private async soldOutAnswers(tx: Queryable, pool: PoolRow, round: number | null, reqs: BatchIssueRequest[]): Promise<BatchIssueResult | null> {
     const availableFen = await ledger.availableOf(tx, pool.id);
     if (availableFen === null) throw new PoolNotIssuable(pool.id);
-    if (availableFen >= pool.amount_fen) return null;
-    const atMax = await repo.holdersAtMax(tx, pool.id, reqs.map((r) => r.holder.id));
+    const roundLeftFen = round === null ? null : await repo.roundLeftFen(tx, pool.id, round);
+    const roundSoldOut = roundLeftFen !== null && roundLeftFen < pool.amount_fen;
+    if (availableFen >= pool.amount_fen && !roundSoldOut) return null;
+    const atMax = await repo.holdersAtMax(tx, pool.id, round ?? 0, reqs.map((r) => r.holder.id));
+    const soldOut: ProblemCode = roundSoldOut ? 'ROUND_EXHAUSTED' : 'POOL_EXHAUSTED';
     return {
-      outcomes: reqs.map((r) => ({ voucher: null, problem: atMax.has(r.holder.id) ? 'LIMIT_REACHED' : 'POOL_EXHAUSTED' })),
-      availableAfterFen: availableFen,
+      outcomes: reqs.map((r) => ({ voucher: null, problem: atMax.has(r.holder.id) ? 'LIMIT_REACHED' : soldOut })),
+      availableAfterFen: Math.min(availableFen, roundLeftFen ?? Infinity),
     };
   }
 
@@ -255,6 +323,10 @@ export class VouchersService {
     // a voucher valid until a passed date cannot exist (CHECK valid_until > valid_from); found by test/faults
     if (pool.valid_until && now >= new Date(pool.valid_until)) {
       throw new HttpProblem('CLAIM_WINDOW_CLOSED', `The vouchers of this pool were valid until ${pool.valid_until}`);
+    }
+    if (distribution === 'first_come' && pool.rounds.length > 0 && !openRound(pool, now)) {
+      const next = nextRound(pool, now);
+      throw new HttpProblem('ROUND_NOT_OPEN', next ? `Round ${next.round} opens at ${next.opensAt.toISOString()}` : 'The last round has closed');
     }
   }
 
@@ -364,6 +436,16 @@ export class VouchersService {
     const v = await repo.findByCode(q, code);
     return v ? toTokenVoucher(v) : null;
   }
+}
+
+/**
+ * The round a first-come claim takes from, 'between' when the pool has rounds and none is
+ * open, or null when rounds do not apply: a pool without rounds, or another path (the lottery
+ * draws per round itself; applications and grants are the issuer's decisions).
+ */
+function claimRoundOf(pool: PoolRow, source: IssueRequest['source'], now: Date): number | 'between' | null {
+  if (source !== 'claim' || pool.rounds.length === 0) return null;
+  return openRound(pool, now)?.round ?? 'between';
 }
 
 function validUntilOf(pool: PoolRow, now: Date): Date {

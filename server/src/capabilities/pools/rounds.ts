@@ -1,9 +1,11 @@
 /**
- * Lottery rounds: a pool without `rounds` has one round (0), its claim window; otherwise
- * round i is `rounds[i]`. Entries are open while a round's window contains now and the pool
- * is scheduled or open.
+ * Owns the rounds of a pool (DESIGN.md, Pool: `rounds`, `reissueUnused`), for the lottery
+ * (entries per round, docs/LOTTERY.md) and first-come claims (a budget share per round,
+ * docs/ISSUANCE.md): a pool without `rounds` has one round (0), its claim window; otherwise
+ * round i is `rounds[i]`. A round takes entries or claims while its window contains now and
+ * the pool is scheduled or open.
  */
-import type { PoolRow } from '../pools';
+import type { PoolRow } from './pools.repository';
 
 export interface RoundWindow {
   round: number;
@@ -25,6 +27,12 @@ const byClose = (a: RoundWindow, b: RoundWindow): number => a.closesAt.getTime()
 export function openRound(pool: PoolRow, now: Date): RoundWindow | null {
   if (pool.status !== 'scheduled' && pool.status !== 'open') return null;
   return roundWindows(pool).filter((w) => inWindow(w, now)).sort(byClose)[0] ?? null;
+}
+
+/** The first round opening after now, or null when none is left (the answer to "when can I claim again?"). */
+export function nextRound(pool: PoolRow, now: Date): RoundWindow | null {
+  const later = roundWindows(pool).filter((w) => w.opensAt > now);
+  return later.sort((a, b) => a.opensAt.getTime() - b.opensAt.getTime() || a.round - b.round)[0] ?? null;
 }
 
 /** The round a reader most likely means: the one in its window, else the last one closed, else the next one. */
