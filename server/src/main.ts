@@ -21,6 +21,7 @@ import { createPgDb } from './platform/db-pg';
 import { startMetricsServer } from './platform/metrics';
 import { closeSharedRedis } from './platform/redis';
 import { exitOnSignals, ShutdownHooks } from './platform/shutdown';
+import { ensureMonthPartitions } from './jobs/partitions.job';
 
 async function main(): Promise<void> {
   let config;
@@ -48,6 +49,10 @@ async function main(): Promise<void> {
   }
   const applied = await migrate(opened.db);
   if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+  // a database migrated months ago gets this month's partitions before it serves; the job retries a failure
+  await ensureMonthPartitions(opened.db, systemClock.now(), config.partitionMonthsAhead).then(
+    (r) => { if (r.created.length > 0) logger.info({ created: r.created, moved: r.moved }, 'partitions created'); },
+    (err: unknown) => logger.warn({ err }, 'partitions not created at start'));
   // two instances starting at once on an empty database: one seeds, the other then finds users
   if (config.seedDemo) await withAdvisoryLock(opened.db, SEED_LOCK_KEY, (db) => seedDemoIfEmpty(db, config, logger));
   const reportsDb: Db | undefined = config.reportsDatabaseUrl

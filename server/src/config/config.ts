@@ -48,6 +48,10 @@ export interface Config {
   claimBatching: Readonly<{ enabled: boolean; batchMax: number; waitMs: number; queueMax: number; inFlightMax: number }>;
   /** claims, lottery entries and redemptions answer 503 OVERLOADED while more queries wait for a connection */
   dbWaitingMax: number;
+  /** monthly partitions of journal_entries and redemptions kept ready after the current month (jobs/partitions.job.ts) */
+  partitionMonthsAhead: number;
+  /** job runs older than this are purged, each job's latest kept (jobs/job-runs-retention.job.ts) */
+  jobRunsRetentionDays: number;
 }
 
 export interface RateLimits {
@@ -125,6 +129,10 @@ export const envSchema = Joi.object({
     .description('batches of one pool in flight at once; the next prepares while one holds the pool row'),
   DB_WAITING_MAX: Joi.number().integer().min(1).max(1_000_000).default(2000)
     .description('claims, lottery entries and redemptions answer 503 OVERLOADED (Retry-After) while more queries than this wait for a database connection'),
+  PARTITION_MONTHS_AHEAD: Joi.number().integer().min(1).max(24).default(3)
+    .description('monthly partitions of journal_entries and redemptions created ahead of the current month (job partitions, and at start)'),
+  JOB_RUNS_RETENTION_DAYS: Joi.number().integer().min(1).max(3660).default(90)
+    .description('job runs older than this are deleted daily (job job-runs-retention); each job keeps its latest run, finished run and success'),
 })
   .and('JWT_PREVIOUS_SECRET', 'JWT_PREVIOUS_KEY_ID')
   .unknown(true);
@@ -244,6 +252,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       inFlightMax: v.CLAIM_BATCHES_IN_FLIGHT as number,
     }),
     dbWaitingMax: v.DB_WAITING_MAX as number,
+    partitionMonthsAhead: v.PARTITION_MONTHS_AHEAD as number,
+    jobRunsRetentionDays: v.JOB_RUNS_RETENTION_DAYS as number,
   };
   return Object.freeze(config);
 }

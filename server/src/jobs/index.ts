@@ -10,8 +10,10 @@ import { idempotencyRetentionJob } from './idempotency-retention.job';
 import { reconcileJob } from './reconcile.job';
 import { settlementJob } from './settlement.job';
 import { reportRollupsJob } from './report-rollups.job';
+import { partitionsJob } from './partitions.job';
+import { jobRunsRetentionJob } from './job-runs-retention.job';
 
-export function registerJobs(runner: JobRunner, services: Services, deps: Pick<AppDeps, 'db' | 'clock'>): void {
+export function registerJobs(runner: JobRunner, services: Services, deps: Pick<AppDeps, 'db' | 'clock' | 'config'>): void {
   runner.register(poolScheduleJob(services.pools));
   runner.register(grantsJob(services.grants));
   runner.register(voucherExpiryJob(services.ledgerOps));
@@ -21,4 +23,6 @@ export function registerJobs(runner: JobRunner, services: Services, deps: Pick<A
   runner.register(reconcileJob(deps.db, deps.clock));
   runner.register(settlementJob(services.settlement));
   runner.register(reportRollupsJob(services.reports));
+  runner.register(partitionsJob(deps.db, deps.clock, deps.config.partitionMonthsAhead));
+  runner.register(jobRunsRetentionJob(deps.db, deps.clock, deps.config.jobRunsRetentionDays));
 }

@@ -1,6 +1,7 @@
 /** SQL of redemptions and reversals, and the voucher, pool and merchant facts a redemption checks. */
 import type { MerchantScope } from '@hqt/shared';
 import { sql, type Queryable, type SQL } from '../../platform/db';
+import { PG_UNIQUE_VIOLATION, pgErrorOf } from '../../platform/pg-errors';
 
 /** What a redemption checks about the voucher and its pool, read (and for a commit, locked) at once. */
 export interface RedemptionContext {
@@ -31,8 +32,9 @@ export async function merchantFacts(q: Queryable, merchantId: string): Promise<M
   return rows[0] ?? null;
 }
 
+/** redemption_keys holds every redemption's token step under one unique index (redemptions is partitioned by month). */
 export async function tokenUsed(q: Queryable, voucherId: string, step: number): Promise<boolean> {
-  const rows = await q.query(sql`SELECT 1 FROM redemptions WHERE voucher_id = ${voucherId} AND token_step = ${step}`);
+  const rows = await q.query(sql`SELECT 1 FROM redemption_keys WHERE voucher_id = ${voucherId} AND token_step = ${step}`);
   return rows.length > 0;
 }
 
@@ -55,20 +57,30 @@ export interface RedemptionFull extends RedemptionRow {
 
 export type NewRedemption = Omit<RedemptionRow, 'decided_at' | 'decided_by' | 'decision_reason' | 'settlement_batch_id'>;
 
-/** Inserts a redemption; null when its dynamic token step was already used on this voucher. */
+/**
+ * Inserts a redemption (a trigger writes its redemption_keys row in the same statement). Null
+ * when its dynamic token step was already used on this voucher: the unique index
+ * redemption_keys_token_once refused the statement, so the caller's transaction (or savepoint)
+ * must be rolled back, as the service's TOKEN_REPLAYED problem does.
+ */
 export async function insertRedemption(tx: Queryable, r: NewRedemption): Promise<RedemptionRow | null> {
-  const rows = await tx.query<RedemptionRow>(sql`
-    INSERT INTO redemptions (id, pool_id, issuer_id, voucher_id, merchant_id, holder_kind, holder_id, cashier_id, mode, status,
-      order_amount_fen, discount_fen, balance_after_fen, order_ref, token_step, contract_ref, invoice_no, delivery_proof,
-      created_at, posted_at)
-    VALUES (${r.id}, ${r.pool_id}, ${r.issuer_id}, ${r.voucher_id}, ${r.merchant_id}, ${r.holder_kind}, ${r.holder_id},
-      ${r.cashier_id}, ${r.mode}, ${r.status}, ${r.order_amount_fen}, ${r.discount_fen}, ${r.balance_after_fen}, ${r.order_ref},
-      ${r.token_step}, ${r.contract_ref}, ${r.invoice_no},
-      ${r.delivery_proof === null ? null : JSON.stringify(r.delivery_proof)}::jsonb, ${r.created_at}::timestamptz,
-      ${r.posted_at}::timestamptz)
-    ON CONFLICT (voucher_id, token_step) WHERE token_step IS NOT NULL DO NOTHING
-    RETURNING *`);
-  return rows[0] ?? null;
+  try {
+    const rows = await tx.query<RedemptionRow>(sql`
+      INSERT INTO redemptions (id, pool_id, issuer_id, voucher_id, merchant_id, holder_kind, holder_id, cashier_id, mode, status,
+        order_amount_fen, discount_fen, balance_after_fen, order_ref, token_step, contract_ref, invoice_no, delivery_proof,
+        created_at, posted_at)
+      VALUES (${r.id}, ${r.pool_id}, ${r.issuer_id}, ${r.voucher_id}, ${r.merchant_id}, ${r.holder_kind}, ${r.holder_id},
+        ${r.cashier_id}, ${r.mode}, ${r.status}, ${r.order_amount_fen}, ${r.discount_fen}, ${r.balance_after_fen}, ${r.order_ref},
+        ${r.token_step}, ${r.contract_ref}, ${r.invoice_no},
+        ${r.delivery_proof === null ? null : JSON.stringify(r.delivery_proof)}::jsonb, ${r.created_at}::timestamptz,
+        ${r.posted_at}::timestamptz)
+      RETURNING *`);
+    return rows[0] ?? null;
+  } catch (err) {
+    const pg = pgErrorOf(err);
+    if (pg?.code === PG_UNIQUE_VIOLATION && pg.constraint === 'redemption_keys_token_once') return null;
+    throw err;
+  }
 }
 
 const FULL = sql`
