@@ -7,6 +7,9 @@
  * every answered redemption is stored once and that the ledger reconciles.
  */
 import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Role } from '@hqt/shared';
 import { systemClock } from '../../server/src/platform/clock';
@@ -18,6 +21,7 @@ import {
   appendSummary, createBenchDatabase, load, load1, machine, measureHello, median, openDb, round, say, SECRETS, serverEnv,
   startServer, waitForQuiet, writeResults, type BenchOptions, type LoadResult,
 } from './lib';
+import { profileSummary } from './profile';
 import { inProcessApp, insertMerchants, openPool, seedOrganisations, signTokens, staff, VOUCHER_FEN, type InProcessApp } from './setup';
 
 const CONNECTIONS = 200;
@@ -59,7 +63,11 @@ interface RedeemRun {
   redemptionsPerS: number;
   ratioRps: number;
   stored: number;
+  /** every answered redemption is stored, and stored ones nobody heard about are at most the requests cut off at the end */
   storedMatches: boolean;
+  answeredNotStored: number;
+  storedNotAnswered: number;
+  profile?: unknown;
   loadBefore: number;
   loadAfter: number;
 }
@@ -67,14 +75,20 @@ interface RedeemRun {
 async function oneRun(o: BenchOptions, dbUrl: string, wallets: Wallet[], from: number, cashiers: { token: string }[]): Promise<{ run: RedeemRun; used: number }> {
   const loadBefore = await waitForQuiet(o.quietWaitS, o.quietLoad, say);
   const hello = await measureHello(CONNECTIONS, 10, o.workers);
-  const server = await startServer({ env: serverEnv({ DATABASE_URL: dbUrl, WORKERS: String(o.workers), LOG_LEVEL: o.logLevel, RATE_LIMIT_REDEMPTIONS: '1000000' }) });
+  const profileDir = path.join(os.tmpdir(), `hqt-prof-redeem-${process.pid}-${from}`);
+  const server = await startServer({
+    env: serverEnv({ DATABASE_URL: dbUrl, WORKERS: String(o.workers), LOG_LEVEL: o.logLevel, RATE_LIMIT_REDEMPTIONS: '1000000' }),
+    nodeArgs: o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+  });
   const qr = new QrTokens(SECRETS.qr);
   const sent: Sent[] = [];
   let next = from;
   let redemptions = 0;
   let replays = 0;
+  const answered = new Set<string>();
   const otherCodes: Record<string, number> = {};
   const t0 = performance.now();
+  let run: RedeemRun | undefined;
   try {
     const result = await load({
       url: server.url, connections: CONNECTIONS, duration: RUN_SECONDS,
@@ -97,7 +111,11 @@ async function oneRun(o: BenchOptions, dbUrl: string, wallets: Wallet[], from: n
         onResponse: (status, body, _ctx, headers) => {
           const replayed = Object.entries(headers).some(([k, v]) => k.toLowerCase() === 'idempotent-replayed' && v === 'true');
           if (status === 201 && replayed) replays++;
-          else if (status === 201) redemptions++;
+          else if (status === 201) {
+            redemptions++;
+            const ref = /"orderRef":"(b\d+)"/.exec(body)?.[1];
+            if (ref) answered.add(ref);
+          }
           else {
             const code = /"code":"([A-Z_]+)"/.exec(body)?.[1] ?? String(status);
             otherCodes[code] = (otherCodes[code] ?? 0) + 1;
@@ -107,15 +125,24 @@ async function oneRun(o: BenchOptions, dbUrl: string, wallets: Wallet[], from: n
     });
     const seconds = (performance.now() - t0) / 1000;
     const db = openDb(dbUrl, 2);
-    const [row] = await db.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM redemptions WHERE order_ref LIKE 'b%'`);
+    const storedRows = await db.query<{ order_ref: string }>(sql`
+      SELECT order_ref FROM redemptions WHERE order_ref LIKE 'b%' AND substr(order_ref, 2)::int >= ${from}`);
     await db.close();
-    const run: RedeemRun = {
+    const stored = new Set(storedRows.map((x) => x.order_ref));
+    const answeredNotStored = [...answered].filter((x) => !stored.has(x)).length;
+    const storedNotAnswered = [...stored].filter((x) => !answered.has(x)).length;
+    run = {
       hello, load: result, redemptions, replays, otherCodes, redemptionsPerS: round(redemptions / seconds), ratioRps: round(result.rps / hello.rps, 2),
-      stored: row?.n ?? 0, storedMatches: false, loadBefore, loadAfter: load1(),
+      stored: stored.size, storedMatches: answeredNotStored === 0 && storedNotAnswered <= CONNECTIONS, answeredNotStored, storedNotAnswered,
+      loadBefore, loadAfter: load1(),
     };
     return { run, used: next - from };
   } finally {
     await server.stop();
+    if (o.cpuProf) {
+      if (run) run.profile = profileSummary(profileDir, 25);
+      rmSync(profileDir, { recursive: true, force: true });
+    }
   }
 }
 
@@ -137,15 +164,12 @@ export async function redeemBench(o: BenchOptions): Promise<void> {
       return [[m.merchantId, 'merchant_cashier' as Role]];
     }).map((token) => ({ token }));
     let from = 0;
-    let storedBefore = 0;
     for (let r = 1; r <= o.runs; r++) {
       const { run, used } = await oneRun(o, bdb.url, wallets, from, cashiers);
       from += used;
-      run.storedMatches = run.stored - storedBefore === run.redemptions;
-      storedBefore = run.stored;
       runs.push(run);
       say(`  run ${r}: ${run.redemptionsPerS} redemptions/s (+${run.replays} replays), ${run.load.rps} req/s (hello ${run.hello.rps} → ${run.ratioRps}), `
-        + `p50 ${run.load.p50Ms} ms, p99 ${run.load.p99Ms} ms, other ${JSON.stringify(run.otherCodes)}, stored ${run.storedMatches ? 'matches' : 'MISMATCH'}, load ${run.loadBefore}→${run.loadAfter}`);
+        + `p50 ${run.load.p50Ms} ms, p99 ${run.load.p99Ms} ms, other ${JSON.stringify(run.otherCodes)}, stored ${run.storedMatches ? 'matches' : 'MISMATCH'} (${run.answeredNotStored} answered not stored, ${run.storedNotAnswered} cut off at the end), load ${run.loadBefore}→${run.loadAfter}`);
       if (from >= wallets.length) break;
     }
     const report = await reconcile(db, systemClock, {});

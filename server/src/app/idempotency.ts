@@ -5,7 +5,10 @@
  * - the same key with another request answers 409 IDEMPOTENCY_CONFLICT;
  * - a concurrent duplicate blocks on the key's unique index until the first commits, then
  *   replays its answer: exactly one executes;
- * - a crash before commit leaves nothing behind, so a retry executes afresh.
+ * - a crash before commit leaves nothing behind, so a retry executes afresh;
+ * - a refusal (4xx) rolls the effect's transaction back whole and is then stored in a short
+ *   transaction of its own (first stored answer wins), so the common, successful path needs
+ *   no savepoint.
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../capabilities/audit';
@@ -29,37 +32,57 @@ export function fingerprintOf(request: unknown): string {
   return createHash('sha256').update(canonicalJson(request)).digest('hex');
 }
 
+/** A refusal (4xx) inside the effect: its transaction rolls back whole, and the refusal is stored on its own. */
+class Refused extends Error {
+  constructor(readonly problem: HttpProblem) {
+    super(problem.message);
+  }
+}
+
 export async function idempotent(
   db: Db, clock: Clock, scope: string, key: string, request: unknown,
   run: (tx: Queryable) => Promise<{ status: number; body: unknown }>,
 ): Promise<StoredAnswer> {
   const fingerprint = fingerprintOf(request);
-  return db.transaction(async (tx) => {
-    const claimed = await tx.query(sql`
-      INSERT INTO idempotency_keys (scope, key, fingerprint, response_status, response_body, created_at)
-      VALUES (${scope}, ${key}, ${fingerprint}, 202, '{}'::jsonb, ${clock.now().toISOString()})
-      ON CONFLICT (scope, key) DO NOTHING RETURNING key`);
-    if (claimed.length === 0) {
-      const [prior] = await tx.query<KeyRow>(sql`
-        SELECT fingerprint, response_status, response_body FROM idempotency_keys WHERE scope = ${scope} AND key = ${key}`);
-      if (!prior) throw new HttpProblem('IDEMPOTENCY_IN_PROGRESS');
-      if (prior.fingerprint !== fingerprint) throw new HttpProblem('IDEMPOTENCY_CONFLICT');
-      return { status: prior.response_status, body: prior.response_body, replayed: true };
-    }
-    await tx.query(sql`SAVEPOINT idempotent_effect`);
-    let answer: { status: number; body: unknown };
-    try {
-      answer = await run(tx);
-    } catch (err) {
-      if (!(err instanceof HttpProblem) || err.status >= 500) throw err;
-      // Undo any partial effect, keep the key, and store the refusal for replays.
-      await tx.query(sql`ROLLBACK TO SAVEPOINT idempotent_effect`);
-      answer = { status: err.status, body: err.toJSON() };
-    }
-    await tx.query(sql`UPDATE idempotency_keys SET response_status = ${answer.status},
-      response_body = ${JSON.stringify(answer.body)}::jsonb WHERE scope = ${scope} AND key = ${key}`);
-    return { ...answer, replayed: false };
-  });
+  const replay = async (tx: Queryable): Promise<StoredAnswer> => {
+    const [prior] = await tx.query<KeyRow>(sql`
+      SELECT fingerprint, response_status, response_body FROM idempotency_keys WHERE scope = ${scope} AND key = ${key}`);
+    if (!prior) throw new HttpProblem('IDEMPOTENCY_IN_PROGRESS');
+    if (prior.fingerprint !== fingerprint) throw new HttpProblem('IDEMPOTENCY_CONFLICT');
+    return { status: prior.response_status, body: prior.response_body, replayed: true };
+  };
+  try {
+    return await db.transaction(async (tx) => {
+      const claimed = await tx.query(sql`
+        INSERT INTO idempotency_keys (scope, key, fingerprint, response_status, response_body, created_at)
+        VALUES (${scope}, ${key}, ${fingerprint}, 202, '{}'::jsonb, ${clock.now().toISOString()})
+        ON CONFLICT (scope, key) DO NOTHING RETURNING key`);
+      if (claimed.length === 0) return replay(tx);
+      let answer: { status: number; body: unknown };
+      try {
+        answer = await run(tx);
+      } catch (err) {
+        if (err instanceof HttpProblem && err.status < 500) throw new Refused(err);
+        throw err;
+      }
+      await tx.query(sql`UPDATE idempotency_keys SET response_status = ${answer.status},
+        response_body = ${JSON.stringify(answer.body)}::jsonb WHERE scope = ${scope} AND key = ${key}`);
+      return { ...answer, replayed: false };
+    });
+  } catch (err) {
+    if (!(err instanceof Refused)) throw err;
+    // The effect's transaction rolled back whole (no savepoint on the common path, one round
+    // trip fewer). The refusal is stored in a transaction of its own; if another request with
+    // this key stored its answer meanwhile, that first answer stands and is replayed.
+    const answer = { status: err.problem.status, body: err.problem.toJSON() };
+    return db.transaction(async (tx) => {
+      const stored = await tx.query(sql`
+        INSERT INTO idempotency_keys (scope, key, fingerprint, response_status, response_body, created_at)
+        VALUES (${scope}, ${key}, ${fingerprint}, ${answer.status}, ${JSON.stringify(answer.body)}::jsonb, ${clock.now().toISOString()})
+        ON CONFLICT (scope, key) DO NOTHING RETURNING key`);
+      return stored.length === 1 ? { ...answer, replayed: false } : replay(tx);
+    });
+  }
 }
 
 // ---- the batch forms (the claim batcher): many keys in one statement, in the batch's transaction ----

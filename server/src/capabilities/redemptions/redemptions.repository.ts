@@ -12,30 +12,27 @@ export interface RedemptionContext {
   banned_categories: string[]; redemption_mode: 'direct' | 'confirm'; pool_status: string;
 }
 
-export async function redemptionContext(q: Queryable, voucherId: string, lock: boolean): Promise<RedemptionContext | null> {
-  const rows = await q.query<RedemptionContext>(sql`
+/** Everything the redemption checks read, in one statement: the voucher by its code (locked for a commit), its pool, the merchant, its enrolment, and whether the token's step was used. */
+export interface RedemptionFacts extends RedemptionContext {
+  merchant_status: string | null; merchant_categories: string[] | null; merchant_district: string | null;
+  enrolled: boolean; token_used: boolean;
+}
+
+export async function redemptionFacts(
+  q: Queryable, code: string, merchantId: string, tokenStep: number | null, lock: boolean,
+): Promise<RedemptionFacts | null> {
+  const rows = await q.query<RedemptionFacts>(sql`
     SELECT v.id AS voucher_id, v.code, v.pool_id, v.issuer_id, v.holder_kind, v.holder_id, v.amount_fen, v.balance_fen,
            v.held_fen, v.provider_id, v.valid_from, v.valid_until, v.status, p.value_type, p.min_spend_fen, p.ratio_bp,
-           p.merchant_scope, p.banned_categories, p.redemption_mode, p.status AS pool_status
-    FROM vouchers v JOIN pools p ON p.id = v.pool_id WHERE v.id = ${voucherId}
+           p.merchant_scope, p.banned_categories, p.redemption_mode, p.status AS pool_status,
+           m.status AS merchant_status, m.categories AS merchant_categories, m.district AS merchant_district,
+           EXISTS (SELECT 1 FROM pool_merchants pm WHERE pm.pool_id = v.pool_id AND pm.merchant_id = ${merchantId}) AS enrolled,
+           ${tokenStep === null ? sql`false` : sql`EXISTS (SELECT 1 FROM redemption_keys rk WHERE rk.voucher_id = v.id AND rk.token_step = ${tokenStep})`} AS token_used
+    FROM vouchers v JOIN pools p ON p.id = v.pool_id
+    LEFT JOIN organisations m ON m.id = ${merchantId} AND m.type = 'merchant'
+    WHERE v.code = ${code}
     ${lock ? sql`FOR UPDATE OF v` : sql``}`);
   return rows[0] ?? null;
-}
-
-export interface MerchantFacts {
-  id: string; status: string; categories: string[]; district: string | null;
-}
-
-export async function merchantFacts(q: Queryable, merchantId: string): Promise<MerchantFacts | null> {
-  const rows = await q.query<MerchantFacts>(sql`
-    SELECT id, status, categories, district FROM organisations WHERE id = ${merchantId} AND type = 'merchant'`);
-  return rows[0] ?? null;
-}
-
-/** redemption_keys holds every redemption's token step under one unique index (redemptions is partitioned by month). */
-export async function tokenUsed(q: Queryable, voucherId: string, step: number): Promise<boolean> {
-  const rows = await q.query(sql`SELECT 1 FROM redemption_keys WHERE voucher_id = ${voucherId} AND token_step = ${step}`);
-  return rows.length > 0;
 }
 
 export interface RedemptionRow {

@@ -19,7 +19,7 @@ import { idempotent, type StoredAnswer } from '../../app/idempotency';
 import type { AuditService } from '../audit';
 import { hasRole, orgsWithRole, type Actor } from '../identity';
 import { ledger } from '../ledger';
-import { isEnrolled, ISSUER_READ_ROLES } from '../pools';
+import { ISSUER_READ_ROLES } from '../pools';
 import type { VouchersService } from '../vouchers';
 import { scopeVerdict } from './merchant-scope';
 import * as repo from './redemptions.repository';
@@ -54,38 +54,46 @@ function assertVoucherUsable(ctx: RedemptionContext, now: Date): void {
   if (ctx.pool_status === 'paused') throw new HttpProblem('POOL_NOT_OPEN', 'The issuer has paused this pool');
 }
 
+function assertMerchantInScope(f: repo.RedemptionFacts, merchantId: string): void {
+  if (f.merchant_status !== 'active') throw new HttpProblem('MERCHANT_NOT_ACTIVE');
+  const verdict = scopeVerdict(
+    { merchantScope: f.merchant_scope, bannedCategories: f.banned_categories, providerId: f.provider_id },
+    { id: merchantId, categories: f.merchant_categories ?? [], district: f.merchant_district });
+  if (verdict === 'CATEGORY_BANNED') throw new HttpProblem('CATEGORY_BANNED');
+  if (verdict === 'NOT_ENROLLED') throw new HttpProblem('NOT_ENROLLED', 'This voucher is bound to another provider');
+  if (verdict === 'ask_enrolment' && !f.enrolled) throw new HttpProblem('NOT_ENROLLED');
+}
+
 export class RedemptionsService {
   constructor(
     private readonly db: Db, private readonly clock: Clock, private readonly audit: AuditService,
     private readonly vouchers: VouchersService,
   ) {}
 
-  /** Runs every check in order; throws the first failure's problem. `lock` holds the voucher row for a commit. */
+  /**
+   * Runs every check in order; throws the first failure's problem. `lock` holds the voucher
+   * row for a commit. One statement reads every fact the checks need (the voucher by the
+   * token's code, its pool, the merchant, its enrolment, the token step's use), so a
+   * redemption costs one round trip before its writes; the checks then run on that row in
+   * DESIGN.md's order.
+   */
   private async evaluate(q: Queryable, merchantId: string, body: RedeemRequest, now: Date, lock: boolean): Promise<Evaluation> {
-    const verified = await this.vouchers.qr.verify(body.token, now.getTime(), (code) => this.vouchers.tokenVoucher(code, q), body.voucherId);
     const parsed = parseToken(body.token);
-    const tokenStep = parsed?.mode === 'dynamic' ? parsed.step : null;
-    const ctx = await repo.redemptionContext(q, verified.id, lock);
-    if (!ctx) throw new Error(`assertion: voucher ${verified.id} vanished`);
+    if (!parsed) throw new HttpProblem('TOKEN_MALFORMED');
+    const tokenStep = parsed.mode === 'dynamic' ? parsed.step : null;
+    const facts = await repo.redemptionFacts(q, parsed.code, merchantId, tokenStep, lock);
+    const tokenVoucher = facts ? { id: facts.voucher_id, code: facts.code, holderKind: facts.holder_kind } : null;
+    await this.vouchers.qr.verify(body.token, now.getTime(), async () => tokenVoucher, body.voucherId);
+    const ctx = facts as repo.RedemptionFacts;
     assertVoucherUsable(ctx, now);
-    if (tokenStep !== null && (await repo.tokenUsed(q, ctx.voucher_id, tokenStep))) throw new HttpProblem('TOKEN_REPLAYED');
-    await this.assertMerchantInScope(q, ctx, merchantId);
+    if (ctx.token_used) throw new HttpProblem('TOKEN_REPLAYED');
+    assertMerchantInScope(ctx, merchantId);
     const result = computeDiscount(
       { type: ctx.value_type, amountFen: ctx.amount_fen, minSpendFen: ctx.min_spend_fen, ...(ctx.ratio_bp !== null ? { ratioBp: ctx.ratio_bp } : {}) },
       body.orderAmountFen, ctx.balance_fen,
     );
     if (!result.ok) throw new HttpProblem(result.reason);
     return { ctx, tokenStep, ...result };
-  }
-
-  private async assertMerchantInScope(q: Queryable, ctx: RedemptionContext, merchantId: string): Promise<void> {
-    const merchant = await repo.merchantFacts(q, merchantId);
-    if (!merchant || merchant.status !== 'active') throw new HttpProblem('MERCHANT_NOT_ACTIVE');
-    const verdict = scopeVerdict(
-      { merchantScope: ctx.merchant_scope, bannedCategories: ctx.banned_categories, providerId: ctx.provider_id }, merchant);
-    if (verdict === 'CATEGORY_BANNED') throw new HttpProblem('CATEGORY_BANNED');
-    if (verdict === 'NOT_ENROLLED') throw new HttpProblem('NOT_ENROLLED', 'This voucher is bound to another provider');
-    if (verdict === 'ask_enrolment' && !(await isEnrolled(q, ctx.pool_id, merchantId))) throw new HttpProblem('NOT_ENROLLED');
   }
 
   /** Runs the checks and computes the discount without committing anything. */
