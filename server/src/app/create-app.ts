@@ -91,7 +91,9 @@ export function createServices(deps: AppDeps): Services {
   const grants = new GrantsService(deps.db, deps.clock, audit, pools, vouchers, deps.logger);
   const ticketStubs = new TicketStubsService(deps.db, deps.clock, audit, pools);
   const eligibleList = new EligibleListService(deps.db, deps.clock, audit, pools);
-  const redemptions = new RedemptionsService(deps.db, deps.clock, audit, vouchers);
+  const redemptions = new RedemptionsService(deps.db, deps.clock, audit, vouchers, deps.config.redemptionBatching);
+  const redemptionBatcher = redemptions.batcher;
+  if (redemptionBatcher) deps.shutdownHooks?.onFlush('redemption-batcher', () => redemptionBatcher.flushAll());
   const ledgerOps = new LedgerOpsService(deps.db, deps.clock);
   const lottery = new LotteryService(deps.db, deps.clock, audit, pools, vouchers);
   const settlement = new SettlementService(deps.db, deps.clock, audit);

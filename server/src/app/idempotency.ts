@@ -131,3 +131,45 @@ export async function storeAnswers(tx: Queryable, answers: AnswerToStore[], at: 
     SELECT count(*)::int AS n FROM ins`);
   return row?.n ?? 0;
 }
+
+/**
+ * The first half of the redemption batcher's keys: claims each key with a placeholder in one
+ * statement (sorted, so concurrent batches never deadlock on the unique index), before any
+ * row the effect locks, in the same order as `idempotent`. Returns the keys claimed; the
+ * others are stored already (replays) or by a concurrent request, and run singly afterwards.
+ */
+export async function claimKeys(tx: Queryable, refs: (KeyRef & { fingerprint: string })[], at: Date): Promise<Set<string>> {
+  if (refs.length === 0) return new Set();
+  const sorted = [...refs].sort((a, b) => (keyRefId(a) < keyRefId(b) ? -1 : 1));
+  const p = sql.param;
+  const rows = await tx.query<KeyRef>(sql`
+    INSERT INTO idempotency_keys (scope, key, fingerprint, response_status, response_body, created_at)
+    SELECT x.scope, x.key, x.fingerprint, 202, '{}'::jsonb, ${at.toISOString()}::timestamptz
+    FROM unnest(${p(sorted.map((r) => r.scope))}::text[], ${p(sorted.map((r) => r.key))}::text[],
+                ${p(sorted.map((r) => r.fingerprint))}::text[]) WITH ORDINALITY AS x (scope, key, fingerprint, ord)
+    ORDER BY x.ord
+    ON CONFLICT (scope, key) DO NOTHING
+    RETURNING scope, key`);
+  return new Set(rows.map(keyRefId));
+}
+
+/** The second half: stores each claimed key's answer, and drops the claims of members deferred to run singly; one statement. */
+export async function finishKeys(tx: Queryable, answers: AnswerToStore[], dropped: KeyRef[]): Promise<number> {
+  const p = sql.param;
+  const [row] = await tx.query<{ n: number }>(sql`
+    WITH upd AS (
+      UPDATE idempotency_keys k SET response_status = x.status, response_body = x.body::jsonb
+      FROM unnest(${p(answers.map((a) => a.scope))}::text[], ${p(answers.map((a) => a.key))}::text[],
+                  ${p(answers.map((a) => a.status))}::int[], ${p(answers.map((a) => JSON.stringify(a.body)))}::text[])
+           AS x (scope, key, status, body)
+      WHERE k.scope = x.scope AND k.key = x.key AND k.response_status = 202
+      RETURNING 1
+    ), del AS (
+      DELETE FROM idempotency_keys k
+      USING unnest(${p(dropped.map((a) => a.scope))}::text[], ${p(dropped.map((a) => a.key))}::text[]) AS x (scope, key)
+      WHERE k.scope = x.scope AND k.key = x.key AND k.response_status = 202
+      RETURNING 1
+    )
+    SELECT ((SELECT count(*) FROM upd) + (SELECT count(*) FROM del))::int AS n`);
+  return row?.n ?? 0;
+}

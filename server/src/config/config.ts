@@ -46,6 +46,7 @@ export interface Config {
   jobsScheduleOverride: Readonly<Record<string, string>>;
   /** concurrent claims on one pool folded into one transaction (capabilities/vouchers/claim-batcher.ts) */
   claimBatching: Readonly<{ enabled: boolean; batchMax: number; waitMs: number; queueMax: number; inFlightMax: number }>;
+  redemptionBatching: Readonly<{ enabled: boolean; batchMax: number; waitMs: number; queueMax: number; inFlightMax: number }>;
   /** claims, lottery entries and redemptions answer 503 OVERLOADED while more queries wait for a connection */
   dbWaitingMax: number;
   /** monthly partitions of journal_entries and redemptions kept ready after the current month (jobs/partitions.job.ts) */
@@ -127,6 +128,15 @@ export const envSchema = Joi.object({
     .description('most claims waiting per pool (in this process); more answer 503 OVERLOADED with Retry-After'),
   CLAIM_BATCHES_IN_FLIGHT: Joi.number().integer().min(1).max(8).default(2)
     .description('batches of one pool in flight at once; the next prepares while one holds the pool row'),
+  REDEMPTION_BATCHING: Joi.string().valid('on', 'off').default('on')
+    .description('fold concurrent redemptions into one transaction (off: one transaction per redemption)'),
+  REDEMPTION_BATCH_MAX: Joi.number().integer().min(1).max(1000).default(100).description('most redemptions in one batch'),
+  REDEMPTION_BATCH_WAIT_MS: Joi.number().integer().min(0).max(100).default(2)
+    .description('how long the first redemption on an idle queue waits for others to join its batch'),
+  REDEMPTION_QUEUE_MAX: Joi.number().integer().min(1).max(1_000_000).default(20_000)
+    .description('most redemptions waiting for a batch (in this process); more answer 503 OVERLOADED with Retry-After'),
+  REDEMPTION_BATCHES_IN_FLIGHT: Joi.number().integer().min(1).max(16).default(4)
+    .description('redemption batches in flight at once (each locks its own vouchers)'),
   DB_WAITING_MAX: Joi.number().integer().min(1).max(1_000_000).default(2000)
     .description('claims, lottery entries and redemptions answer 503 OVERLOADED (Retry-After) while more queries than this wait for a database connection'),
   PARTITION_MONTHS_AHEAD: Joi.number().integer().min(1).max(24).default(3)
@@ -250,6 +260,13 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       waitMs: v.CLAIM_BATCH_WAIT_MS as number,
       queueMax: Math.max(v.CLAIM_QUEUE_MAX as number, v.CLAIM_BATCH_MAX as number),
       inFlightMax: v.CLAIM_BATCHES_IN_FLIGHT as number,
+    }),
+    redemptionBatching: Object.freeze({
+      enabled: v.REDEMPTION_BATCHING === 'on',
+      batchMax: v.REDEMPTION_BATCH_MAX as number,
+      waitMs: v.REDEMPTION_BATCH_WAIT_MS as number,
+      queueMax: Math.max(v.REDEMPTION_QUEUE_MAX as number, v.REDEMPTION_BATCH_MAX as number),
+      inFlightMax: v.REDEMPTION_BATCHES_IN_FLIGHT as number,
     }),
     dbWaitingMax: v.DB_WAITING_MAX as number,
     partitionMonthsAhead: v.PARTITION_MONTHS_AHEAD as number,

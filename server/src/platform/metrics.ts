@@ -1,7 +1,7 @@
 /**
  * Owns the Prometheus metrics (prom-client). Counters and histograms live in this process and
- * are fed by the HTTP middleware below and by small hooks (the job runner; a claim batcher
- * feeds `metrics.claimBatchSize`). Figures that live in the database — pool budgets, the last
+ * are fed by the HTTP middleware below and by small hooks (the job runner; the claim and
+ * redemption batchers feed `metrics.claimBatchSize` and `metrics.redemptionBatchSize`). Figures that live in the database — pool budgets, the last
  * job runs, the last reconciliation — are read on scrape, bounded, so every instance reports
  * the same truth. Under WORKERS > 1 the cluster primary sums the workers (platform/cluster.ts);
  * database figures are then taken from the first worker instead of summed.
@@ -71,6 +71,10 @@ export const metrics = {
   }),
   claimBatchSize: new client.Histogram({
     name: 'hqt_claim_batch_size', help: 'Claims folded into one transaction by the claim batcher',
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
+  }),
+  redemptionBatchSize: new client.Histogram({
+    name: 'hqt_redemption_batch_size', help: 'Redemptions folded into one transaction by the redemption batcher',
     buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
   }),
   jobRuns: new client.Counter({

@@ -199,6 +199,30 @@ export async function takeFromVoucher(
   return rows[0] ?? null;
 }
 
+/**
+ * The batch form of `takeFromVoucher` (the redemption batcher), in ONE statement. Each row
+ * takes its amount off its voucher under the same conditions; a single-use voucher must be
+ * taken whole here (no remainder to release), else its row is refused. The rows are already
+ * locked by the caller, in id order. Returns the vouchers taken.
+ */
+export async function takeFromVouchers(
+  tx: Queryable, items: { voucherId: string; amountFen: number; singleUse: boolean }[], at: Date,
+): Promise<(VoucherBalances & { id: string })[]> {
+  const now = at.toISOString();
+  const p = sql.param;
+  return tx.query<VoucherBalances & { id: string }>(sql`
+    UPDATE vouchers v SET
+      balance_fen = v.balance_fen - x.amount_fen,
+      status = CASE WHEN x.single_use OR (v.balance_fen - x.amount_fen = 0 AND v.held_fen = 0) THEN 'redeemed' ELSE 'active' END,
+      updated_at = ${now}
+    FROM unnest(${p(items.map((i) => i.voucherId))}::uuid[], ${p(items.map((i) => i.amountFen))}::bigint[],
+                ${p(items.map((i) => i.singleUse))}::boolean[]) AS x (id, amount_fen, single_use)
+    WHERE v.id = x.id AND v.status = 'active' AND v.balance_fen >= x.amount_fen
+      AND v.valid_from <= ${now} AND v.valid_until > ${now}
+      AND (NOT x.single_use OR (v.held_fen = 0 AND v.balance_fen = x.amount_fen))
+    RETURNING v.id, v.pool_id, v.balance_fen, v.held_fen, v.status`);
+}
+
 /** Moves `amountFen` from an active, valid voucher's balance to its hold; same refusals as a take. */
 export async function holdOnVoucher(
   tx: Queryable, voucherId: string, amountFen: number, singleUse: boolean, at: Date,

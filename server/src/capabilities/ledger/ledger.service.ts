@@ -207,6 +207,27 @@ export async function redeem(tx: Queryable, m: VoucherMovement & { singleUse: bo
 }
 
 /** B2B submission: voucher → hold (balance −= d, held += d in one statement). Null as for `redeem`. */
+/**
+ * The batch form of `redeem` (the redemption batcher): every movement voucher → spent in one
+ * conditional UPDATE and one journal statement. All or nothing: null when any voucher refuses
+ * (the caller rolls the batch back). Single-use vouchers must be taken whole (no remainder).
+ */
+export async function redeemMany(tx: Queryable, moves: (VoucherMovement & { singleUse: boolean })[]): Promise<Map<string, VoucherAfter> | null> {
+  if (moves.length === 0) return new Map();
+  moves.forEach(assertMovement);
+  const at = moves[0]!.at;
+  if (moves.some((m) => m.at.getTime() !== at.getTime())) throw new Error('assertion: a redemption batch has one instant');
+  if (new Set(moves.map((m) => m.voucherId)).size !== moves.length) throw new Error('assertion: a voucher twice in one redemption batch');
+  const taken = await repo.takeFromVouchers(tx, moves.map((m) => ({ voucherId: m.voucherId, amountFen: m.amountFen, singleUse: m.singleUse })), at);
+  if (taken.length !== moves.length) return null;
+  const byId = new Map(taken.map((v) => [v.id, v]));
+  const after = new Map<string, VoucherAfter>();
+  for (const m of moves) after.set(m.voucherId, afterOf(byId.get(m.voucherId) as repo.VoucherBalances, m.poolId));
+  await post(tx, moves.map((m) => movementTxn(m, 'redeem', { account: 'voucher', amountFen: -m.amountFen, voucherId: m.voucherId },
+    { account: 'spent', amountFen: m.amountFen, merchantId: m.merchantId })));
+  return after;
+}
+
 export async function hold(tx: Queryable, m: VoucherMovement & { singleUse: boolean }): Promise<VoucherAfter | null> {
   assertMovement(m);
   const v = await repo.holdOnVoucher(tx, m.voucherId, m.amountFen, m.singleUse, m.at);

@@ -35,6 +35,41 @@ export async function redemptionFacts(
   return rows[0] ?? null;
 }
 
+/** One member of a redemption batch, to look up: the token's code and step, and the merchant redeeming. */
+export interface FactsRequest {
+  code: string;
+  merchantId: string;
+  tokenStep: number | null;
+}
+
+/**
+ * The batch form of `redemptionFacts`: one statement for the whole batch, the vouchers locked
+ * in id order (so concurrent batches never deadlock). Null for a request whose code names no
+ * voucher.
+ */
+export async function redemptionFactsMany(q: Queryable, reqs: FactsRequest[]): Promise<(RedemptionFacts | null)[]> {
+  if (reqs.length === 0) return [];
+  const p = sql.param;
+  const rows = await q.query<RedemptionFacts & { ord: number }>(sql`
+    WITH locked AS MATERIALIZED (
+      SELECT * FROM vouchers WHERE code = ANY(${p([...new Set(reqs.map((r) => r.code))])}::text[]) ORDER BY id FOR UPDATE
+    )
+    SELECT x.ord::int AS ord, v.id AS voucher_id, v.code, v.pool_id, v.issuer_id, v.holder_kind, v.holder_id, v.amount_fen,
+           v.balance_fen, v.held_fen, v.provider_id, v.valid_from, v.valid_until, v.status, p.value_type, p.min_spend_fen,
+           p.ratio_bp, p.merchant_scope, p.banned_categories, p.redemption_mode, p.status AS pool_status,
+           m.status AS merchant_status, m.categories AS merchant_categories, m.district AS merchant_district,
+           EXISTS (SELECT 1 FROM pool_merchants pm WHERE pm.pool_id = v.pool_id AND pm.merchant_id = x.merchant_id) AS enrolled,
+           (x.step IS NOT NULL AND EXISTS (SELECT 1 FROM redemptions r WHERE r.voucher_id = v.id AND r.token_step = x.step)) AS token_used
+    FROM unnest(${p(reqs.map((r) => r.code))}::text[], ${p(reqs.map((r) => r.merchantId))}::uuid[],
+                ${p(reqs.map((r) => r.tokenStep))}::bigint[]) WITH ORDINALITY AS x (code, merchant_id, step, ord)
+    JOIN locked v ON v.code = x.code
+    JOIN pools p ON p.id = v.pool_id
+    LEFT JOIN organisations m ON m.id = x.merchant_id AND m.type = 'merchant'`);
+  const out: (RedemptionFacts | null)[] = reqs.map(() => null);
+  for (const { ord, ...facts } of rows) out[ord - 1] = facts;
+  return out;
+}
+
 export interface RedemptionRow {
   id: string; pool_id: string; issuer_id: string; voucher_id: string; merchant_id: string;
   holder_kind: 'enterprise' | 'consumer'; holder_id: string; cashier_id: string; mode: 'direct' | 'confirm';
@@ -78,6 +113,25 @@ export async function insertRedemption(tx: Queryable, r: NewRedemption): Promise
     if (pg?.code === PG_UNIQUE_VIOLATION && pg.constraint === 'redemption_keys_token_once') return null;
     throw err;
   }
+}
+
+/** The batch form of `insertRedemption`: one statement; the rows whose token step was already used are left out. */
+export async function insertRedemptions(tx: Queryable, rs: NewRedemption[]): Promise<RedemptionRow[]> {
+  if (rs.length === 0) return [];
+  const p = sql.param;
+  const col = <K extends keyof NewRedemption>(k: K) => p(rs.map((r) => r[k]));
+  return tx.query<RedemptionRow>(sql`
+    INSERT INTO redemptions (id, pool_id, issuer_id, voucher_id, merchant_id, holder_kind, holder_id, cashier_id, mode, status,
+      order_amount_fen, discount_fen, balance_after_fen, order_ref, token_step, contract_ref, invoice_no, delivery_proof,
+      created_at, posted_at)
+    SELECT * FROM unnest(${col('id')}::uuid[], ${col('pool_id')}::uuid[], ${col('issuer_id')}::uuid[], ${col('voucher_id')}::uuid[],
+      ${col('merchant_id')}::uuid[], ${col('holder_kind')}::text[], ${col('holder_id')}::uuid[], ${col('cashier_id')}::uuid[],
+      ${col('mode')}::text[], ${col('status')}::text[], ${col('order_amount_fen')}::bigint[], ${col('discount_fen')}::bigint[],
+      ${col('balance_after_fen')}::bigint[], ${col('order_ref')}::text[], ${col('token_step')}::bigint[], ${col('contract_ref')}::text[],
+      ${col('invoice_no')}::text[], ${p(rs.map((r) => (r.delivery_proof === null ? null : JSON.stringify(r.delivery_proof))))}::jsonb[],
+      ${col('created_at')}::timestamptz[], ${col('posted_at')}::timestamptz[])
+    ON CONFLICT (voucher_id, token_step) WHERE token_step IS NOT NULL DO NOTHING
+    RETURNING *`);
 }
 
 const FULL = sql`

@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
-  computeDiscount, nextShanghaiMidnight, parseToken, type Redemption, type RedemptionPreview, type RedeemRequest, type Reversal,
+  computeDiscount, nextShanghaiMidnight, parseToken, type Redemption, type RedemptionPreview, type RedeemRequest,
 } from '@hqt/shared';
 import type { Clock } from '../../platform/clock';
 import type { Db, Queryable } from '../../platform/db';
@@ -22,7 +22,11 @@ import { ledger } from '../ledger';
 import { ISSUER_READ_ROLES } from '../pools';
 import type { VouchersService } from '../vouchers';
 import { scopeVerdict } from './merchant-scope';
+import { RedemptionBatcher, REDEMPTION_BATCHING_OFF, type RedemptionBatchingOptions } from './redemption-batcher';
 import * as repo from './redemptions.repository';
+import { answerOf, merchantScope, movementOf, newRedemption, requestOf, stepOf, toRedemption, type Evaluation } from './redemption-answers';
+
+export { toRedemption } from './redemption-answers';
 import type { RedemptionContext, RedemptionFull } from './redemptions.repository';
 
 export const HOLD_TIMEOUT_MS = 72 * 3_600_000;
@@ -30,15 +34,6 @@ export const HOLD_VOID_BATCH_MAX = 500;
 const HOLD_VOID_BATCHES_PER_RUN_MAX = 100;
 const MERCHANT_ROLES = ['merchant_cashier', 'merchant_admin'] as const;
 
-/** Everything the checks established, ready to commit. */
-interface Evaluation {
-  ctx: RedemptionContext;
-  tokenStep: number | null;
-  discountFen: number;
-  payFen: number;
-  balanceAfterFen: number;
-  singleUse: boolean;
-}
 
 export function merchantOf(actor: Actor): string {
   const merchantId = orgsWithRole(actor, MERCHANT_ROLES)[0];
@@ -67,8 +62,13 @@ function assertMerchantInScope(f: repo.RedemptionFacts, merchantId: string): voi
 export class RedemptionsService {
   constructor(
     private readonly db: Db, private readonly clock: Clock, private readonly audit: AuditService,
-    private readonly vouchers: VouchersService,
-  ) {}
+    private readonly vouchers: VouchersService, batching: RedemptionBatchingOptions = REDEMPTION_BATCHING_OFF,
+  ) {
+    this.batcher = batching.enabled ? new RedemptionBatcher(db, clock, this, batching) : null;
+  }
+
+  /** null when REDEMPTION_BATCHING is off: every redemption is then its own transaction */
+  readonly batcher: RedemptionBatcher | null;
 
   /**
    * Runs every check in order; throws the first failure's problem. `lock` holds the voucher
@@ -80,11 +80,17 @@ export class RedemptionsService {
   private async evaluate(q: Queryable, merchantId: string, body: RedeemRequest, now: Date, lock: boolean): Promise<Evaluation> {
     const parsed = parseToken(body.token);
     if (!parsed) throw new HttpProblem('TOKEN_MALFORMED');
-    const tokenStep = parsed.mode === 'dynamic' ? parsed.step : null;
-    const facts = await repo.redemptionFacts(q, parsed.code, merchantId, tokenStep, lock);
+    const facts = await repo.redemptionFacts(q, parsed.code, merchantId, stepOf(parsed), lock);
+    return this.check(facts, merchantId, body, now);
+  }
+
+  /** The checks on the facts already read (the single path above, or one member of a redemption batch). */
+  async check(facts: repo.RedemptionFacts | null, merchantId: string, body: RedeemRequest, now: Date): Promise<Evaluation> {
     const tokenVoucher = facts ? { id: facts.voucher_id, code: facts.code, holderKind: facts.holder_kind } : null;
-    await this.vouchers.qr.verify(body.token, now.getTime(), async () => tokenVoucher, body.voucherId);
+    const verified = await this.vouchers.qr.verify(body.token, now.getTime(), async () => tokenVoucher, body.voucherId);
+    const parsed = parseToken(body.token);
     const ctx = facts as repo.RedemptionFacts;
+    if (!parsed || verified.id !== ctx.voucher_id) throw new Error('assertion: a verified token names the voucher read');
     assertVoucherUsable(ctx, now);
     if (ctx.token_used) throw new HttpProblem('TOKEN_REPLAYED');
     assertMerchantInScope(ctx, merchantId);
@@ -93,7 +99,7 @@ export class RedemptionsService {
       body.orderAmountFen, ctx.balance_fen,
     );
     if (!result.ok) throw new HttpProblem(result.reason);
-    return { ctx, tokenStep, ...result };
+    return { ctx, tokenStep: stepOf(parsed), ...result };
   }
 
   /** Runs the checks and computes the discount without committing anything. */
@@ -106,31 +112,31 @@ export class RedemptionsService {
     };
   }
 
-  /** Redeems (direct) or submits for confirmation (B2B), under the merchant's Idempotency-Key. */
+  /**
+   * Redeems (direct) or submits for confirmation (B2B), under the merchant's Idempotency-Key:
+   * through the redemption batcher when it is on, else in a transaction of its own.
+   */
   redeem(actor: Actor, idempotencyKey: string, body: RedeemRequest): Promise<StoredAnswer> {
     const merchantId = merchantOf(actor);
-    return idempotent(this.db, this.clock, `merchant:${merchantId}`, idempotencyKey, { op: 'redeem', body }, async (tx) => {
+    if (this.batcher) return this.batcher.redeem(actor, merchantId, idempotencyKey, body);
+    return this.redeemSingly(actor, idempotencyKey, body);
+  }
+
+  /** One redemption in a transaction of its own: without batching, B2B holds, replays and the members of a failed batch. */
+  redeemSingly(actor: Actor, idempotencyKey: string, body: RedeemRequest): Promise<StoredAnswer> {
+    const merchantId = merchantOf(actor);
+    return idempotent(this.db, this.clock, merchantScope(merchantId), idempotencyKey, requestOf(body), async (tx) => {
       const now = this.clock.now();
       const e = await this.evaluate(tx, merchantId, body, now, true);
       const confirm = e.ctx.redemption_mode === 'confirm';
       if (confirm && (!body.contractRef || !body.invoiceNo)) throw new HttpProblem('B2B_DETAILS_REQUIRED');
       const id = randomUUID();
-      const move = {
-        poolId: e.ctx.pool_id, voucherId: e.ctx.voucher_id, merchantId, amountFen: e.discountFen, refType: 'redemption' as const,
-        refId: id, at: now, singleUse: e.singleUse,
-      };
+      const move = movementOf(e, id, merchantId, now);
       const after = confirm ? await ledger.hold(tx, move) : await ledger.redeem(tx, move);
       if (!after) throw new Error(`assertion: locked voucher ${e.ctx.voucher_id} refused ${e.discountFen}`);
-      const row = await repo.insertRedemption(tx, {
-        id, pool_id: e.ctx.pool_id, issuer_id: e.ctx.issuer_id, voucher_id: e.ctx.voucher_id, merchant_id: merchantId,
-        holder_kind: e.ctx.holder_kind, holder_id: e.ctx.holder_id, cashier_id: actor.userId, mode: e.ctx.redemption_mode,
-        status: confirm ? 'pending' : 'posted', order_amount_fen: body.orderAmountFen, discount_fen: e.discountFen,
-        balance_after_fen: after.balanceFen, order_ref: body.orderRef, token_step: e.tokenStep,
-        contract_ref: body.contractRef ?? null, invoice_no: body.invoiceNo ?? null, delivery_proof: body.deliveryProof ?? null,
-        created_at: now.toISOString(), posted_at: confirm ? null : now.toISOString(),
-      });
+      const row = await repo.insertRedemption(tx, newRedemption(e, id, actor, merchantId, body, now, after.balanceFen));
       if (!row) throw new HttpProblem('TOKEN_REPLAYED');
-      return { status: 201, body: toRedemption({ ...row, voucher_code: e.ctx.code, ...NO_REVERSAL }) };
+      return answerOf(row, e);
     });
   }
 
@@ -285,26 +291,3 @@ export function reversalDeadline(r: Pick<RedemptionFull, 'posted_at' | 'reversal
     : new Date(posted.getTime() + r.reversal_window_minutes * 60_000);
 }
 
-const NO_REVERSAL = {
-  value_type: 'fixed' as const, reversal_window_minutes: null, rv_id: null, rv_amount_fen: null, rv_destination: null,
-  rv_reason: null, rv_reversed_by: null, rv_created_at: null,
-};
-
-function reversalOf(r: RedemptionFull): Reversal | null {
-  if (!r.rv_id) return null;
-  return {
-    id: r.rv_id, redemptionId: r.id, amountFen: r.rv_amount_fen as number, destination: r.rv_destination as Reversal['destination'],
-    reason: r.rv_reason, reversedBy: r.rv_reversed_by as string, createdAt: r.rv_created_at as string,
-  };
-}
-
-export function toRedemption(r: RedemptionFull): Redemption {
-  return {
-    id: r.id, poolId: r.pool_id, issuerId: r.issuer_id, voucherId: r.voucher_id, voucherCode: r.voucher_code,
-    merchantId: r.merchant_id, holderKind: r.holder_kind, holderId: r.holder_id, mode: r.mode, status: r.status,
-    orderAmountFen: r.order_amount_fen, discountFen: r.discount_fen, payFen: r.order_amount_fen - r.discount_fen,
-    voucherBalanceAfterFen: r.balance_after_fen, orderRef: r.order_ref, contractRef: r.contract_ref, invoiceNo: r.invoice_no,
-    deliveryProof: r.delivery_proof, createdAt: r.created_at, postedAt: r.posted_at, decidedAt: r.decided_at,
-    decisionReason: r.decision_reason, reversal: reversalOf(r),
-  };
-}
