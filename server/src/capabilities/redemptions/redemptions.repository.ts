@@ -59,7 +59,7 @@ export async function redemptionFactsMany(q: Queryable, reqs: FactsRequest[]): P
            p.ratio_bp, p.merchant_scope, p.banned_categories, p.redemption_mode, p.status AS pool_status,
            m.status AS merchant_status, m.categories AS merchant_categories, m.district AS merchant_district,
            EXISTS (SELECT 1 FROM pool_merchants pm WHERE pm.pool_id = v.pool_id AND pm.merchant_id = x.merchant_id) AS enrolled,
-           (x.step IS NOT NULL AND EXISTS (SELECT 1 FROM redemptions r WHERE r.voucher_id = v.id AND r.token_step = x.step)) AS token_used
+           (x.step IS NOT NULL AND EXISTS (SELECT 1 FROM redemption_keys rk WHERE rk.voucher_id = v.id AND rk.token_step = x.step)) AS token_used
     FROM unnest(${p(reqs.map((r) => r.code))}::text[], ${p(reqs.map((r) => r.merchantId))}::uuid[],
                 ${p(reqs.map((r) => r.tokenStep))}::bigint[]) WITH ORDINALITY AS x (code, merchant_id, step, ord)
     JOIN locked v ON v.code = x.code
@@ -115,7 +115,11 @@ export async function insertRedemption(tx: Queryable, r: NewRedemption): Promise
   }
 }
 
-/** The batch form of `insertRedemption`: one statement; the rows whose token step was already used are left out. */
+/**
+ * The batch form of `insertRedemption`: one statement. A token step used meanwhile fails the
+ * whole statement (redemption_keys_token_once), and with it the batch, whose members then run
+ * singly.
+ */
 export async function insertRedemptions(tx: Queryable, rs: NewRedemption[]): Promise<RedemptionRow[]> {
   if (rs.length === 0) return [];
   const p = sql.param;
@@ -130,7 +134,6 @@ export async function insertRedemptions(tx: Queryable, rs: NewRedemption[]): Pro
       ${col('balance_after_fen')}::bigint[], ${col('order_ref')}::text[], ${col('token_step')}::bigint[], ${col('contract_ref')}::text[],
       ${col('invoice_no')}::text[], ${p(rs.map((r) => (r.delivery_proof === null ? null : JSON.stringify(r.delivery_proof))))}::jsonb[],
       ${col('created_at')}::timestamptz[], ${col('posted_at')}::timestamptz[])
-    ON CONFLICT (voucher_id, token_step) WHERE token_step IS NOT NULL DO NOTHING
     RETURNING *`);
 }
 
