@@ -54,7 +54,7 @@ export const GUARDED_TABLES: [table: string, where: string][] = [
   ...['pools', 'pool_budget_changes', 'pool_merchants', 'vouchers', 'holder_pool_counters', 'holder_daily_counters',
     'holder_annual_usage', 'journal_transactions', 'journal_entries', 'ledger_rollups', 'redemptions', 'redemption_keys', 'redemption_reversals',
     'applications', 'grant_batches', 'lottery_entries', 'ticket_stub_uses', 'organisations', 'memberships', 'pool_round_counters',
-    'pool_eligible_list', 'redemption_keys'].map((t): [string, string] => [t, 'TRUE']),
+    'pool_eligible_list'].map((t): [string, string] => [t, 'TRUE']),
   ['audit_log', "action NOT LIKE 'auth.%'"],
 ];
 
