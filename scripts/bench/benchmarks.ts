@@ -3,6 +3,7 @@ import type { BenchOptions } from './lib';
 import { baselineBench } from './baseline';
 import { claimEngineBench } from './claim-engine';
 import { lotteryBench } from './lottery';
+import { pgFloorBench } from './pg-floor';
 import { redeemBench } from './redeem';
 import { reportsBench } from './reports';
 import { claimStormBench, embeddedBench } from './storm-bench';
@@ -15,6 +16,7 @@ export interface Benchmark {
 
 export const BENCHMARKS: Record<string, Benchmark> = {
   baseline: { needsBuild: true, run: baselineBench },
+  'pg-floor': { needsBuild: false, run: pgFloorBench },
   'claim-engine': { needsBuild: false, run: claimEngineBench },
   'claim-storm': { needsBuild: true, run: claimStormBench },
   redeem: { needsBuild: true, run: redeemBench },
