@@ -48,6 +48,8 @@ export interface JobRunnerOptions {
 
 /** A run this late (event-loop stalls under load) still runs; its slot row keeps it once. */
 const MISSED_TOLERANCE_MS = 30_000;
+/** jobs running at once in one process (each holds a connection for its lock; see `acquire`) */
+const JOBS_AT_ONCE = 2;
 
 /**
  * The slot a scheduled run serves: node-cron's planned time (the same on every instance,
@@ -123,6 +125,7 @@ export class JobRunner {
     if (!job) throw new Error(`unknown job ${name}`);
     if (this.running.has(name)) return this.record(name, trigger, slot, 'skipped', 0, { reason: 'already running here' }, null);
     this.running.add(name);
+    await this.acquire();
     try {
       // Embedded PGlite is owned by this one process (PID lock), so the guard above suffices;
       // its single connection could not be held for the lock while the job queries anyway.
@@ -137,8 +140,32 @@ export class JobRunner {
         }
       });
     } finally {
+      this.release();
       this.running.delete(name);
     }
+  }
+
+  /**
+   * At most JOBS_AT_ONCE jobs run at once in this process. A job on PostgreSQL holds one pool
+   * connection for its advisory lock and takes others for its work; when every job's schedule
+   * fires in the same second (JOBS_SCHEDULE_OVERRIDE, or several daily jobs), unbounded
+   * they took the whole pool for their locks and then timed out waiting for a connection.
+   */
+  private active = 0;
+  private readonly waiters: (() => void)[] = [];
+
+  private async acquire(): Promise<void> {
+    if (this.active < JOBS_AT_ONCE) {
+      this.active++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiters.push(resolve)); // release() hands its place over
+  }
+
+  private release(): void {
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.active--;
   }
 
   private async execute(job: JobDefinition, trigger: 'schedule' | 'manual', slot: string | null): Promise<JobRun> {
