@@ -7,6 +7,7 @@ import cron from 'node-cron';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { BatchingOptions } from '../platform/batching';
 
 export interface JwtKey {
   id: string;
@@ -45,8 +46,9 @@ export interface Config {
   /** job name (or '*') → cron expression replacing the job's own schedule */
   jobsScheduleOverride: Readonly<Record<string, string>>;
   /** concurrent claims on one pool folded into one transaction (capabilities/vouchers/claim-batcher.ts) */
-  claimBatching: Readonly<{ enabled: boolean; batchMax: number; waitMs: number; queueMax: number; inFlightMax: number }>;
-  redemptionBatching: Readonly<{ enabled: boolean; batchMax: number; waitMs: number; queueMax: number; inFlightMax: number }>;
+  claimBatching: Readonly<BatchingOptions>;
+  /** concurrent redemptions folded into one transaction (capabilities/redemptions/redemption-batcher.ts) */
+  redemptionBatching: Readonly<BatchingOptions>;
   /** claims, lottery entries and redemptions answer 503 OVERLOADED while more queries wait for a connection */
   dbWaitingMax: number;
   /** monthly partitions of journal_entries and redemptions kept ready after the current month (jobs/partitions.job.ts) */

@@ -1,6 +1,6 @@
 import type { JobDefinition } from '../platform/jobs';
 import type { Clock } from '../platform/clock';
-import { sql, type Db } from '../platform/db';
+import { deleteInBatches, sql, type Db } from '../platform/db';
 
 export const IDEMPOTENCY_RETENTION_DAYS = 7;
 export const IDEMPOTENCY_PURGE_BATCH_MAX = 5_000;
@@ -14,8 +14,7 @@ const DAY_MS = 86_400_000;
  */
 export async function purgeIdempotencyKeys(db: Db, before: Date, batchMax = IDEMPOTENCY_PURGE_BATCH_MAX): Promise<{ deleted: number; batches: number }> {
   if (!Number.isSafeInteger(batchMax) || batchMax < 1 || batchMax > IDEMPOTENCY_PURGE_BATCH_MAX) throw new Error(`assertion: bad batch size ${batchMax}`);
-  const total = { deleted: 0, batches: 0 };
-  while (total.batches < IDEMPOTENCY_PURGE_BATCHES_PER_RUN_MAX) {
+  return deleteInBatches(batchMax, IDEMPOTENCY_PURGE_BATCHES_PER_RUN_MAX, async () => {
     const rows = await db.query<{ n: number }>(sql`
       WITH old AS (
         SELECT scope, key FROM idempotency_keys WHERE created_at < ${before.toISOString()}
@@ -24,12 +23,8 @@ export async function purgeIdempotencyKeys(db: Db, before: Date, batchMax = IDEM
         DELETE FROM idempotency_keys k USING old WHERE k.scope = old.scope AND k.key = old.key RETURNING 1
       )
       SELECT count(*)::int AS n FROM gone`);
-    const n = rows[0]?.n ?? 0;
-    total.batches++;
-    total.deleted += n;
-    if (n < batchMax) break;
-  }
-  return total;
+    return rows[0]?.n ?? 0;
+  });
 }
 
 export function idempotencyRetentionJob(db: Db, clock: Clock): JobDefinition {

@@ -1,6 +1,6 @@
 import type { JobDefinition } from '../platform/jobs';
 import type { Clock } from '../platform/clock';
-import { sql, type Db } from '../platform/db';
+import { deleteInBatches, sql, type Db } from '../platform/db';
 
 export const JOB_RUNS_PURGE_BATCH_MAX = 5_000;
 /** bounds one run: 200 × 5,000 = 1,000,000 runs; the next run continues */
@@ -24,8 +24,7 @@ export async function purgeJobRuns(
     CROSS JOIN LATERAL (VALUES (j.last), (j.finished), (j.succeeded)) AS k (id)
     WHERE k.id IS NOT NULL`);
   const keep = sql.param(kept.map((r) => r.id));
-  const total = { deleted: 0, batches: 0 };
-  while (total.batches < JOB_RUNS_PURGE_BATCHES_PER_RUN_MAX) {
+  return deleteInBatches(batchMax, JOB_RUNS_PURGE_BATCHES_PER_RUN_MAX, async () => {
     const rows = await db.query<{ n: number }>(sql`
       WITH old AS (
         SELECT id FROM job_runs WHERE started_at < ${before.toISOString()} AND id <> ALL(${keep}::bigint[])
@@ -34,12 +33,8 @@ export async function purgeJobRuns(
         DELETE FROM job_runs j USING old WHERE j.id = old.id RETURNING 1
       )
       SELECT count(*)::int AS n FROM gone`);
-    const n = rows[0]?.n ?? 0;
-    total.batches++;
-    total.deleted += n;
-    if (n < batchMax) break;
-  }
-  return total;
+    return rows[0]?.n ?? 0;
+  });
 }
 
 export function jobRunsRetentionJob(db: Db, clock: Clock, retentionDays: number): JobDefinition {

@@ -92,3 +92,21 @@ export async function runQuery<T>(executor: Executor, statement: SQL): Promise<T
 export function queryableOf(executor: Executor): Queryable {
   return { query: <T>(statement: SQL) => runQuery<T>(executor, statement) };
 }
+
+/**
+ * Deletes in short batches, each its own statement (no long lock): `deleteBatch` deletes at
+ * most `batchMax` rows and returns how many; stops at a short batch or after `batchesMax`
+ * batches (the next run continues). The retention jobs share it.
+ */
+export async function deleteInBatches(
+  batchMax: number, batchesMax: number, deleteBatch: () => Promise<number>,
+): Promise<{ deleted: number; batches: number }> {
+  const total = { deleted: 0, batches: 0 };
+  while (total.batches < batchesMax) {
+    const n = await deleteBatch();
+    total.batches++;
+    total.deleted += n;
+    if (n < batchMax) break;
+  }
+  return total;
+}

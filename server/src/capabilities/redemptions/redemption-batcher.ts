@@ -27,6 +27,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parseToken, type RedeemRequest } from '@hqt/shared';
+import { assertBatchingOptions, BATCHING_OFF, type BatchingOptions } from '../../platform/batching';
 import type { Clock } from '../../platform/clock';
 import type { Db, Queryable } from '../../platform/db';
 import { metrics } from '../../platform/metrics';
@@ -38,19 +39,9 @@ import * as repo from './redemptions.repository';
 import { answerOf, merchantScope, movementOf, newRedemption, requestOf, type Evaluation } from './redemption-answers';
 import type { RedemptionsService } from './redemptions.service';
 
-export interface RedemptionBatchingOptions {
-  enabled: boolean;
-  /** most members folded into one transaction */
-  batchMax: number;
-  /** how long the first redemption on an idle queue waits for company */
-  waitMs: number;
-  /** most redemptions waiting (in this process); more answer 503 OVERLOADED */
-  queueMax: number;
-  /** batches in flight at once (they lock disjoint vouchers) */
-  inFlightMax: number;
-}
-
-export const REDEMPTION_BATCHING_OFF: RedemptionBatchingOptions = { enabled: false, batchMax: 1, waitMs: 0, queueMax: 1, inFlightMax: 1 };
+/** One queue for all redemptions; batches in flight lock disjoint vouchers. */
+export type RedemptionBatchingOptions = BatchingOptions;
+export const REDEMPTION_BATCHING_OFF = BATCHING_OFF;
 
 const RETRY_AFTER_SECONDS = 1;
 
@@ -87,9 +78,7 @@ export class RedemptionBatcher {
     private readonly db: Db, private readonly clock: Clock, private readonly service: RedemptionsService,
     private readonly options: RedemptionBatchingOptions,
   ) {
-    if (options.batchMax < 1 || options.queueMax < options.batchMax || options.inFlightMax < 1) {
-      throw new Error(`assertion: redemption batching options out of range ${JSON.stringify(options)}`);
-    }
+    assertBatchingOptions('redemption batching', options);
   }
 
   redeem(actor: Actor, merchantId: string, key: string, body: RedeemRequest): Promise<StoredAnswer> {

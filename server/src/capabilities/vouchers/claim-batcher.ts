@@ -23,6 +23,7 @@
  * - a queue holds at most `queueMax` requests; more answer 503 OVERLOADED with Retry-After.
  */
 import { performance } from 'node:perf_hooks';
+import { assertBatchingOptions, BATCHING_OFF, type BatchingOptions } from '../../platform/batching';
 import type { Clock } from '../../platform/clock';
 import type { Db, Queryable } from '../../platform/db';
 import { metrics } from '../../platform/metrics';
@@ -32,19 +33,9 @@ import type { Actor } from '../identity';
 import { findPool, holderFor, type Holder, type PoolRow, type PoolsService } from '../pools';
 import type { VouchersService } from './vouchers.service';
 
-export interface ClaimBatchingOptions {
-  enabled: boolean;
-  /** most members folded into one transaction */
-  batchMax: number;
-  /** how long the first claim on an idle pool waits for company */
-  waitMs: number;
-  /** most claims waiting per pool; more answer 503 OVERLOADED */
-  queueMax: number;
-  /** batches of one pool in flight at once (the second prepares while the first holds the pool row) */
-  inFlightMax: number;
-}
-
-export const CLAIM_BATCHING_OFF: ClaimBatchingOptions = { enabled: false, batchMax: 1, waitMs: 0, queueMax: 1, inFlightMax: 1 };
+/** Claims are queued per pool; in-flight batches of one pool prepare side by side while one holds the pool row. */
+export type ClaimBatchingOptions = BatchingOptions;
+export const CLAIM_BATCHING_OFF = BATCHING_OFF;
 
 /** Cached pool rows serve only the fast path: any doubt (not visible, not claimable, not open) goes singly, with a fresh read. */
 const POOL_CACHE_TTL_MS = 1_000;
@@ -120,9 +111,7 @@ export class ClaimBatcher {
     private readonly db: Db, private readonly clock: Clock, private readonly pools: PoolsService,
     private readonly vouchers: VouchersService, private readonly options: ClaimBatchingOptions,
   ) {
-    if (options.batchMax < 1 || options.queueMax < options.batchMax || options.inFlightMax < 1) {
-      throw new Error(`assertion: claim batching options out of range ${JSON.stringify(options)}`);
-    }
+    assertBatchingOptions('claim batching', options);
   }
 
   /** A claim: batched when the pool allows it and it would pass the window checks, else singly. */
