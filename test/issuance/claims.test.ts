@@ -58,6 +58,24 @@ describe('first_come claims (抢券)', () => {
     expect(n!.n).toBe(1);
   });
 
+  test('when a claim succeeds, then its key stores only the voucher id and a replay renders the same voucher; a body stored whole still replays', async () => {
+    const pool = await openPool(h, { budgetFen: 10 * 9000, perHolderMax: 2 });
+    const token = await h.login('13800138000');
+    const key = idemKey();
+    const first = await h.http().post(`/api/v1/pools/${pool.id}/claims`).set(bearer(token)).set('Idempotency-Key', key).send({});
+    expect(first.status).toBe(201);
+    const [row] = await h.db.query<{ response_body: unknown }>(sql`SELECT response_body FROM idempotency_keys WHERE key = ${key}`);
+    expect(row!.response_body).toEqual({ voucherId: first.body.id });
+    const again = await h.http().post(`/api/v1/pools/${pool.id}/claims`).set(bearer(token)).set('Idempotency-Key', key).send({});
+    expect(again.status).toBe(201);
+    expect(again.body).toEqual(first.body);
+    // an answer stored whole (before the codec) replays as stored
+    const whole = { ...first.body, poolNameEn: 'stored whole' };
+    await h.db.query(sql`UPDATE idempotency_keys SET response_body = ${JSON.stringify(whole)}::jsonb WHERE key = ${key}`);
+    const old = await h.http().post(`/api/v1/pools/${pool.id}/claims`).set(bearer(token)).set('Idempotency-Key', key).send({});
+    expect(old.body).toEqual(whole);
+  });
+
   test('when concurrent duplicates share one key, then one voucher exists and both get it', async () => {
     const pool = await openPool(h, { budgetFen: 10 * 9000, perHolderMax: 5 });
     const token = await h.login('13800138000');

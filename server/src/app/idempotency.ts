@@ -8,7 +8,10 @@
  * - a crash before commit leaves nothing behind, so a retry executes afresh;
  * - a refusal (4xx) rolls the effect's transaction back whole and is then stored in a short
  *   transaction of its own (first stored answer wins), so the common, successful path needs
- *   no savepoint.
+ *   no savepoint;
+ * - where a success's body is large and derived from a row the effect wrote, an `AnswerCodec`
+ *   stores a reference to that row instead, and a replay renders the body from it again
+ *   (the claim stores its voucher's id: docs/ISSUANCE.md, Idempotent claims).
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../capabilities/audit';
@@ -32,6 +35,16 @@ export function fingerprintOf(request: unknown): string {
   return createHash('sha256').update(canonicalJson(request)).digest('hex');
 }
 
+/**
+ * Stores a smaller form of an answer's body and turns it back into a body on a replay (in
+ * the replay's transaction). `fromStored` must accept every form `toStored` ever wrote, and
+ * bodies stored whole before the codec existed.
+ */
+export interface AnswerCodec {
+  toStored(status: number, body: unknown): unknown;
+  fromStored(q: Queryable, status: number, stored: unknown): Promise<unknown>;
+}
+
 /** A refusal (4xx) inside the effect: its transaction rolls back whole, and the refusal is stored on its own. */
 class Refused extends Error {
   constructor(readonly problem: HttpProblem) {
@@ -41,7 +54,7 @@ class Refused extends Error {
 
 export async function idempotent(
   db: Db, clock: Clock, scope: string, key: string, request: unknown,
-  run: (tx: Queryable) => Promise<{ status: number; body: unknown }>,
+  run: (tx: Queryable) => Promise<{ status: number; body: unknown }>, codec?: AnswerCodec,
 ): Promise<StoredAnswer> {
   const fingerprint = fingerprintOf(request);
   const replay = async (tx: Queryable): Promise<StoredAnswer> => {
@@ -49,7 +62,8 @@ export async function idempotent(
       SELECT fingerprint, response_status, response_body FROM idempotency_keys WHERE scope = ${scope} AND key = ${key}`);
     if (!prior) throw new HttpProblem('IDEMPOTENCY_IN_PROGRESS');
     if (prior.fingerprint !== fingerprint) throw new HttpProblem('IDEMPOTENCY_CONFLICT');
-    return { status: prior.response_status, body: prior.response_body, replayed: true };
+    const body = codec ? await codec.fromStored(tx, prior.response_status, prior.response_body) : prior.response_body;
+    return { status: prior.response_status, body, replayed: true };
   };
   try {
     return await db.transaction(async (tx) => {
@@ -66,7 +80,7 @@ export async function idempotent(
         throw err;
       }
       await tx.query(sql`UPDATE idempotency_keys SET response_status = ${answer.status},
-        response_body = ${JSON.stringify(answer.body)}::jsonb WHERE scope = ${scope} AND key = ${key}`);
+        response_body = ${JSON.stringify(codec ? codec.toStored(answer.status, answer.body) : answer.body)}::jsonb WHERE scope = ${scope} AND key = ${key}`);
       return { ...answer, replayed: false };
     });
   } catch (err) {

@@ -5,7 +5,7 @@
  * `waitMs` or at `batchMax` members, and are folded into ONE transaction: the stored keys
  * are read, eligibility is checked for all, `VouchersService.issueMany` bumps the limit
  * counters and reserves the batch's vouchers with one conditional UPDATE, and every
- * member's key is stored with its own answer in the same transaction. Each request still
+ * member's key is stored with its own answer (a success as its voucher's id) in the same transaction. Each request still
  * gets its own answer, and only after the commit.
  *
  * Guarantees:
@@ -267,7 +267,10 @@ export class ClaimBatcher {
       else answers.set(m, problemAnswer(new HttpProblem('NOT_ELIGIBLE', verdict?.reasons.filter((r) => !r.pass).map((r) => r.en).join('; '))));
     }
     const store = async (): Promise<void> => {
-      const rows = fresh.map((m) => ({ ...refOf(m), fingerprint: m.fingerprint, ...(answers.get(m) as Answer) }));
+      const rows = fresh.map((m) => {
+        const answer = answers.get(m) as Answer;
+        return { ...refOf(m), fingerprint: m.fingerprint, status: answer.status, body: this.vouchers.claimAnswers(m.actor).toStored(answer.status, answer.body) };
+      });
       if ((await storeAnswers(tx, rows, now)) !== fresh.length) throw new KeyTaken();
     };
     let availableAfterFen: number | null = null;

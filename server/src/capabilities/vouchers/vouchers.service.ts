@@ -13,7 +13,7 @@ import {
 import type { Clock } from '../../platform/clock';
 import type { Db, Queryable } from '../../platform/db';
 import { HttpProblem } from '../../app/problem';
-import { idempotent, type StoredAnswer } from '../../app/idempotency';
+import { idempotent, type AnswerCodec, type StoredAnswer } from '../../app/idempotency';
 import type { AuditService } from '../audit';
 import { hasRole, orgsWithRole, type Actor } from '../identity';
 import { ledger } from '../ledger';
@@ -27,6 +27,8 @@ import { consumeTicketStub } from '../ticket-stubs';
 import { BatchDoesNotFit, ClaimBatcher, CLAIM_BATCHING_OFF, PoolNotIssuable, type ClaimBatchingOptions } from './claim-batcher';
 
 const DAY_MS = 86_400_000;
+/** random bytes behind a voucher code's 16 random symbols (ADR 0002) */
+const CODE_ENTROPY_BYTES = 10;
 
 export interface IssueRequest {
   holder: Holder;
@@ -126,7 +128,7 @@ export class VouchersService {
     const validUntil = validUntilOf(pool, now);
     const id = randomUUID();
     const [voucher] = await repo.insertVouchers(tx, [{
-      id, code: voucherCodeFromBytes(randomBytes(10)), poolId: pool.id, issuerId: pool.issuer_id, holderKind: req.holder.kind,
+      id, code: voucherCodeFromBytes(randomBytes(CODE_ENTROPY_BYTES)), poolId: pool.id, issuerId: pool.issuer_id, holderKind: req.holder.kind,
       holderId: req.holder.id, amountFen, providerId: req.providerId ?? null, validFrom: now, validUntil,
       status: req.pending ? 'pending_confirmation' : 'active', source: req.source, sourceRef: req.sourceRef ?? null,
     }], now);
@@ -277,8 +279,9 @@ export class VouchersService {
     if (reqs.length === 0) return [];
     const at = now.toISOString();
     const validUntil = validUntilOf(pool, now);
-    const rows: VoucherRow[] = reqs.map((r) => ({
-      id: randomUUID(), code: voucherCodeFromBytes(randomBytes(10)), pool_id: pool.id, issuer_id: pool.issuer_id,
+    const entropy = randomBytes(CODE_ENTROPY_BYTES * reqs.length); // one read of the OS's randomness per batch, not per voucher
+    const rows: VoucherRow[] = reqs.map((r, i) => ({
+      id: randomUUID(), code: voucherCodeFromBytes(entropy.subarray(i * CODE_ENTROPY_BYTES, (i + 1) * CODE_ENTROPY_BYTES)), pool_id: pool.id, issuer_id: pool.issuer_id,
       holder_kind: r.holder.kind, holder_id: r.holder.id, amount_fen: pool.amount_fen, balance_fen: pool.amount_fen, held_fen: 0,
       provider_id: null, valid_from: at, valid_until: validUntil.toISOString(), status: 'active', source,
       source_ref: r.sourceRef ?? null, revoke_reason: null, issued_at: at, updated_at: at,
@@ -312,7 +315,24 @@ export class VouchersService {
       if (pool.ticket_stub_required) await consumeTicketStub(tx, pool, holder.id, body.ticketStub, now);
       const voucher = await this.issueOne(tx, pool, { holder, source: 'claim' }, now);
       return { status: 201, body: this.viewOf(voucher, pool, actor) };
-    });
+    }, this.claimAnswers(actor));
+  }
+
+  /**
+   * A claim's success is stored as its voucher's id, not the whole view (a fifth of the
+   * bytes the claim path writes, and of the JSON it serialises); a replay renders the
+   * voucher as it is now. Refusals, and successes stored whole before, replay as stored.
+   */
+  claimAnswers(actor: Actor): AnswerCodec {
+    return {
+      toStored: (status, body) => (status === 201 ? { voucherId: (body as Voucher).id } : body),
+      fromStored: async (q, status, stored) => {
+        const ref = status === 201 && stored !== null && typeof stored === 'object' && Object.keys(stored).length === 1
+          ? (stored as { voucherId?: unknown }).voucherId : undefined;
+        if (typeof ref !== 'string') return stored;
+        return this.view(await this.visibleVoucher(actor, ref, q), actor);
+      },
+    };
   }
 
   /** Window and state checks shared by every holder-initiated path. */
