@@ -5,11 +5,12 @@
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import type { LotterySummary, PublishedEntry, Role } from '@hqt/shared';
-import { startHarness, type Harness } from '../helpers/harness';
+import { bearer, startHarness, type Harness } from '../helpers/harness';
 import { HOUR_MS, openPool, poolEquation } from '../helpers/factories';
 import { expectReconciled } from '../helpers/reconcile';
 import { sql } from '../../server/src/platform/db';
 import type { Actor } from '../../server/src/capabilities/identity';
+import { LotteryService } from '../../server/src/capabilities/lottery';
 import { publishedDrawFrom, verifyDraw } from '../../scripts/verify-lottery';
 
 const AMOUNT_FEN = 9000;
@@ -128,6 +129,55 @@ describe('lottery draw in bulk', () => {
     const [v] = await h.db.query<{ n: number; holders: number }>(sql`SELECT count(*)::int AS n, count(DISTINCT holder_id)::int AS holders
       FROM vouchers WHERE pool_id = ${pool.id}`);
     expect(v).toEqual({ n: 120, holders: 120 });
+    h.clock.set(start);
+  });
+
+  test('when the winners fill many batches, then two issuing workers take disjoint batches and every winner gets exactly one voucher', async () => {
+    const start = h.clock.now();
+    const pool = await lotteryPool(700 * AMOUNT_FEN);
+    const actors = Array.from({ length: 1000 }, consumer);
+    await enterAll(pool.id, actors);
+    h.clock.set(new Date(new Date(pool.claimClosesAt as string).getTime()));
+    const lottery = new LotteryService(h.db, h.clock, h.services.audit, h.services.pools, h.services.vouchers, 100);
+    const report = await lottery.drawRound(pool.id, 0);
+    expect(report).toMatchObject({ entries: 1000, winners: 700, issued: 700, forfeited: 0 });
+    const [v] = await h.db.query<{ n: number; holders: number; entries: number }>(sql`SELECT count(*)::int AS n,
+      count(DISTINCT holder_id)::int AS holders, count(DISTINCT source_ref)::int AS entries FROM vouchers WHERE pool_id = ${pool.id}`);
+    expect(v).toEqual({ n: 700, holders: 700, entries: 700 });
+    const [linked] = await h.db.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM lottery_entries e JOIN vouchers v ON v.id = e.voucher_id
+      WHERE e.pool_id = ${pool.id} AND e.result = 'won' AND v.source_ref = e.id::text AND v.holder_id = e.holder_id`);
+    expect(linked!.n).toBe(700);
+    const { summary, entries } = await published(pool.id, actors[0]!);
+    expect(verifyDraw(publishedDrawFrom(summary, entries)).agree).toBe(true);
+    const eq = await poolEquation(h, pool.id);
+    expect(eq.journal).toEqual({ budget: 700 * AMOUNT_FEN, available: 0, reserved: 700 * AMOUNT_FEN, spent: 0 });
+    h.clock.set(start);
+  });
+
+  test('when the budget shrank between the selection and the issue, then the batch that no longer fits issues what the pool covers and forfeits the rest with POOL_EXHAUSTED', async () => {
+    const start = h.clock.now();
+    const pool = await lotteryPool(100 * AMOUNT_FEN);
+    const actors = Array.from({ length: 150 }, consumer);
+    await enterAll(pool.id, actors);
+    const spy = jest.spyOn(h.services.vouchers, 'issueMany').mockRejectedValueOnce(new Error('simulated crash'));
+    try {
+      expect((await closeAndDraw(pool.claimClosesAt as string)).status).toBe('failed');
+    } finally {
+      spy.mockRestore();
+    }
+    const decrease = await h.http().post(`/api/v1/pools/${pool.id}/budget-changes`).set(bearer(await h.login('jxw.manager')))
+      .send({ deltaFen: -30 * AMOUNT_FEN, reason: '预算调减' });
+    expect(decrease.status).toBe(201);
+    const approved = await h.http().post(`/api/v1/budget-changes/${decrease.body.id}/approve`).set(bearer(await h.login('jxw.approver')));
+    expect(approved.body).toMatchObject({ status: 'approved' });
+    expect((await h.services.jobs.run('lottery-draw')).status).toBe('succeeded');
+    const [t] = await h.db.query<{ issued: number; forfeited: number; codes: string[] }>(sql`SELECT
+      count(*) FILTER (WHERE voucher_id IS NOT NULL)::int AS issued, count(*) FILTER (WHERE forfeit_code IS NOT NULL)::int AS forfeited,
+      array_agg(DISTINCT forfeit_code) FILTER (WHERE forfeit_code IS NOT NULL) AS codes
+      FROM lottery_entries WHERE pool_id = ${pool.id} AND result = 'won'`);
+    expect(t).toEqual({ issued: 70, forfeited: 30, codes: ['POOL_EXHAUSTED'] });
+    const eq = await poolEquation(h, pool.id);
+    expect(eq.journal).toEqual({ budget: 70 * AMOUNT_FEN, available: 0, reserved: 70 * AMOUNT_FEN, spent: 0 });
     h.clock.set(start);
   });
 

@@ -183,11 +183,18 @@ export async function markSelected(tx: Queryable, poolId: string, round: number,
   return rows[0];
 }
 
-/** The next wins that have neither a voucher nor a forfeit, locked for this transaction. */
+/** How many wins have neither a voucher nor a forfeit yet. */
+export async function winsLeftToIssue(q: Queryable, poolId: string, round: number): Promise<number> {
+  const [row] = await q.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM lottery_entries
+    WHERE pool_id = ${poolId} AND round = ${round} AND result = 'won' AND voucher_id IS NULL AND forfeit_code IS NULL`);
+  return row?.n ?? 0;
+}
+
+/** The next wins that have neither a voucher nor a forfeit, locked for this transaction; wins another issuing transaction holds are skipped. */
 export async function winsToIssue(tx: Queryable, poolId: string, round: number, limit: number): Promise<EntryRow[]> {
   return tx.query<EntryRow>(sql`SELECT ${ENTRY_COLUMNS} FROM lottery_entries
     WHERE pool_id = ${poolId} AND round = ${round} AND result = 'won' AND voucher_id IS NULL AND forfeit_code IS NULL
-    ORDER BY id LIMIT ${limit} FOR UPDATE`);
+    ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED`);
 }
 
 export interface WinOutcome {

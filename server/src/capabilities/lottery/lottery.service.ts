@@ -19,13 +19,15 @@ import type { Actor } from '../identity';
 import {
   currentRound, holderFor, openRound, roundShareFen, roundWindows, type Holder, type PoolRow, type PoolsService, type RoundWindow,
 } from '../pools';
-import type { IssueOutcome, VouchersService } from '../vouchers';
+import { BatchDoesNotFit, type IssueOutcome, type VouchersService } from '../vouchers';
 import { hmacPads, holderHash } from './draw-key';
 import * as repo from './lottery.repository';
 import type { DrawRow, EntryRow } from './lottery.repository';
 
 /** Winners issued per transaction (one statement per step for all of them: VouchersService.issueMany). */
 export const ISSUE_BATCH = 5000;
+/** Issuing transactions of one draw running at once (two cores: one writes while the other commits) */
+const ISSUE_WORKERS = 2;
 /** Fewer wins than this in a batch are issued one by one (issueOne, a savepoint each): small draws gain nothing from bulk. */
 const BULK_ISSUE_MIN = 64;
 /** The draw's sort may use this much memory (a session setting of its own transaction). */
@@ -76,7 +78,11 @@ export class LotteryService {
   constructor(
     private readonly db: Db, private readonly clock: Clock, private readonly audit: AuditService,
     private readonly pools: PoolsService, private readonly vouchers: VouchersService,
-  ) {}
+    /** wins issued per transaction (smaller in tests, to run many batches) */
+    private readonly issueBatchMax = ISSUE_BATCH,
+  ) {
+    if (!Number.isSafeInteger(issueBatchMax) || issueBatchMax < 1) throw new Error(`assertion: bad lottery issue batch ${issueBatchMax}`);
+  }
 
   /** A lottery pool the actor may see, with the holder it acts as (null for issuers and the platform). */
   private async lotteryPool(actor: Actor, poolId: string): Promise<{ pool: PoolRow; holder: Holder | null }> {
@@ -226,11 +232,24 @@ export class LotteryService {
     const sealed = (await repo.findDraw(this.db, poolId, round)) ?? (await this.seal(poolId, round));
     const selected = sealed.selected_at ? sealed : await this.selectWinners(poolId, round);
     const winners = selected.winners_count as number;
-    const batchesMax = Math.ceil(winners / ISSUE_BATCH) + 1;
-    for (let batch = 0; ; batch++) {
-      if (batch > batchesMax) throw new Error(`assertion: draw ${poolId}/${round} issued no progress after ${batch} batches`);
-      if ((await this.issueBatch(poolId, round)) === 0) break;
-    }
+    const batchesMax = Math.ceil(winners / this.issueBatchMax) + 1;
+    // With more than one batch to issue, the workers take disjoint batches (SKIP LOCKED) and
+    // meet only at the pool row's one conditional UPDATE, each batch's last statement: their
+    // inserts run side by side. A failed batch stops the others after their current one.
+    const left = await repo.winsLeftToIssue(this.db, poolId, round);
+    const workers = Math.max(1, Math.min(ISSUE_WORKERS, Math.ceil(left / this.issueBatchMax)));
+    let failed = false;
+    await Promise.all(Array.from({ length: workers }, async () => {
+      try {
+        for (let batch = 0; !failed; batch++) {
+          if (batch > batchesMax) throw new Error(`assertion: draw ${poolId}/${round} issued no progress after ${batch} batches`);
+          if ((await this.issueBatch(poolId, round)) === 0) break;
+        }
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    }));
     const tally = await this.finish(poolId, round);
     return { poolId, round, entries: selected.entries_count, winners, ...tally };
   }
@@ -273,15 +292,27 @@ export class LotteryService {
   }
 
   /**
-   * Issues vouchers to up to ISSUE_BATCH wins in one transaction: in bulk (VouchersService.
+   * Issues vouchers to up to `issueBatchMax` wins in one transaction: in bulk (VouchersService.
    * issueMany, one statement per step for the whole batch), or one by one for a few. A win
    * that a holder limit or the budget refuses is forfeited with that problem code; anything
    * else rolls the batch back, to be retried by the next run. Returns how many wins it settled.
    */
   private async issueBatch(poolId: string, round: number): Promise<number> {
     const now = this.clock.now();
+    return this.issueBatchOnce(poolId, round, now, true).catch((err: unknown) => {
+      if (err instanceof BatchDoesNotFit) return this.issueBatchOnce(poolId, round, now, false);
+      throw err;
+    });
+  }
+
+  /**
+   * One try: `reserveLast` takes the whole batch's amount with the last statement (the draw
+   * sized the winners to the round's share, so it fits unless the budget shrank meanwhile;
+   * then BatchDoesNotFit rolls it back and the careful try reserves first, as many as fit).
+   */
+  private async issueBatchOnce(poolId: string, round: number, now: Date, reserveLast: boolean): Promise<number> {
     return this.db.transaction(async (tx) => {
-      const wins = await repo.winsToIssue(tx, poolId, round, ISSUE_BATCH);
+      const wins = await repo.winsToIssue(tx, poolId, round, this.issueBatchMax);
       if (wins.length === 0) return 0;
       const pool = await repo.findPool(tx, poolId);
       if (!pool) throw new Error(`assertion: lottery pool ${poolId} vanished`);
@@ -289,7 +320,7 @@ export class LotteryService {
       if (wins.length >= BULK_ISSUE_MIN) {
         const issued = await this.vouchers.issueMany(tx, pool, wins.map((w) => ({
           holder: { kind: w.holder_kind, id: w.holder_id }, sourceRef: w.id,
-        })), now, { source: 'lottery', openOnly: false });
+        })), now, { source: 'lottery', openOnly: false, reserveLast });
         wins.forEach((w, i) => {
           const o = issued.outcomes[i] as IssueOutcome;
           outcomes.push({ entryId: w.id, voucherId: o.voucher?.id ?? null, forfeitCode: o.problem });

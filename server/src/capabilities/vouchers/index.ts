@@ -1,5 +1,5 @@
 export { VouchersService, poolColumnsOf, type IssueRequest, type BatchIssueRequest, type IssueOutcome } from './vouchers.service';
-export { ClaimBatcher, CLAIM_BATCHING_OFF, type ClaimBatchingOptions } from './claim-batcher';
+export { BatchDoesNotFit, ClaimBatcher, CLAIM_BATCHING_OFF, type ClaimBatchingOptions } from './claim-batcher';
 export { vouchersRoutes, sendStored } from './vouchers.routes';
 export { QrTokens, type TokenVoucher } from './qr-tokens';
 export type { VoucherRow, VoucherWithPool } from './vouchers.repository';
