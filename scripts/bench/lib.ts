@@ -65,8 +65,24 @@ export function machine() {
   }
   return {
     nproc: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memoryGiB: round(os.totalmem() / 2 ** 30, 1),
-    node: process.version, psql: pg, loadavg: os.loadavg().map((x) => round(x, 2)), at: new Date().toISOString(),
+    node: process.version, psql: pg, postgres: postgresSettings(), loadavg: os.loadavg().map((x) => round(x, 2)), at: new Date().toISOString(),
   };
+}
+
+/** The server settings that move the figures (docs/OPERATIONS.md, PostgreSQL settings), read with psql from the default database. */
+const SETTINGS_SHOWN = ['shared_buffers', 'max_wal_size', 'synchronous_commit', 'wal_compression'] as const;
+let settingsRead: Record<string, string> | null = null;
+function postgresSettings(): Record<string, string> {
+  if (settingsRead) return settingsRead;
+  try {
+    const out = execFileSync('psql', [process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL, '-Atc',
+      `SELECT name || '=' || current_setting(name) FROM pg_settings WHERE name IN (${SETTINGS_SHOWN.map((n) => `'${n}'`).join(', ')}) ORDER BY name`],
+    { encoding: 'utf8' });
+    settingsRead = Object.fromEntries(out.trim().split('\n').map((l) => l.split('=') as [string, string]));
+  } catch {
+    settingsRead = {};
+  }
+  return settingsRead;
 }
 
 /** Polls the 1-minute load average until it is below `threshold` or `maxWaitS` has passed; returns the load then. */
@@ -286,7 +302,8 @@ export function appendSummary(line: string): void {
   const heading = '## Results log';
   const text = existsSync(BENCHMARKS_MD) ? readFileSync(BENCHMARKS_MD, 'utf8') : '# Benchmarks\n';
   if (!text.includes(heading)) appendFileSync(BENCHMARKS_MD, `${text.endsWith('\n') ? '' : '\n'}\n${heading}\n\n`);
-  appendFileSync(BENCHMARKS_MD, `- ${line}\n`);
+  const pg = postgresSettings();
+  appendFileSync(BENCHMARKS_MD, `- ${line}${pg.shared_buffers ? ` · PostgreSQL shared_buffers ${pg.shared_buffers}` : ''}\n`);
 }
 
 export function say(s: string): void {
