@@ -162,8 +162,16 @@ export function serverEnv(extra: Record<string, string> = {}): Record<string, st
   return {
     NODE_ENV: 'production', HOST: '127.0.0.1',
     JWT_SECRET: SECRETS.jwt, QR_SECRET: SECRETS.qr, ID_HASH_SECRET: SECRETS.idHash, BCRYPT_COST: '12',
-    SEED_DEMO: 'false', LOG_LEVEL: 'info', ...extra,
+    SEED_DEMO: 'false', LOG_LEVEL: 'info', ...extra, ...serverOverrides(),
   };
+}
+
+/** BENCH_SERVER_X=v in the environment sets X=v for the server under test (e.g. BENCH_SERVER_LOG_LEVEL=warn), to weigh one setting. */
+function serverOverrides(): Record<string, string> {
+  const prefix = 'BENCH_SERVER_';
+  return Object.fromEntries(Object.entries(process.env)
+    .filter((e): e is [string, string] => e[0].startsWith(prefix) && e[0].length > prefix.length && e[1] !== undefined)
+    .map(([k, v]) => [k.slice(prefix.length), v]));
 }
 
 export const SECRETS = {
@@ -194,7 +202,9 @@ function childPids(pid: number): number[] {
 export async function startServer(opts: { env: Record<string, string>; script?: string; readyPath?: string; nodeArgs?: string[] }): Promise<ServerProcess> {
   const port = await freePort();
   const script = opts.script ?? path.join(ROOT, 'server', 'dist', 'main.js');
-  const child: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), script], {
+  // BENCH_NODE_ARGS (space-separated) tries V8 flags on the server, e.g. a larger young generation
+  const extraArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child: ChildProcess = spawn(process.execPath, [...extraArgs, ...(opts.nodeArgs ?? []), script], {
     cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...opts.env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'],
   });
   let err = '';
