@@ -308,12 +308,12 @@ export function writeResults(name: string, data: unknown): string {
 }
 
 /** Appends one line under "## Results log" of docs/BENCHMARKS.md (creating the section if missing). */
-export function appendSummary(line: string): void {
+export function appendSummary(line: string, on: 'postgres-server' | 'pglite' = 'postgres-server'): void {
   const heading = '## Results log';
   const text = existsSync(BENCHMARKS_MD) ? readFileSync(BENCHMARKS_MD, 'utf8') : '# Benchmarks\n';
   if (!text.includes(heading)) appendFileSync(BENCHMARKS_MD, `${text.endsWith('\n') ? '' : '\n'}\n${heading}\n\n`);
-  const pg = postgresSettings();
-  appendFileSync(BENCHMARKS_MD, `- ${line}${pg.shared_buffers ? ` · PostgreSQL shared_buffers ${pg.shared_buffers}` : ''}\n`);
+  const pg = on === 'postgres-server' ? postgresSettings() : {};
+  appendFileSync(BENCHMARKS_MD, `- ${line}${on === 'postgres-server' && pg.shared_buffers ? ` · PostgreSQL shared_buffers ${pg.shared_buffers}` : ''}\n`);
 }
 
 export function say(s: string): void {

@@ -86,7 +86,8 @@ function summarise(name: string, o: BenchOptions, runs: StormRun[], capacity: nu
     appendSummary(`${new Date().toISOString().slice(0, 16)} · ${name} · scale ${o.scale} (${capacity.toLocaleString('en')} vouchers, ${(capacity * 2).toLocaleString('en')} holders), `
       + `workers ${o.workers}, ${o.runs} runs, nproc ${machine().nproc}, load ${runs.map((x) => `${x.loadBefore}→${x.loadAfter}`).join(', ')} · `
       + `**${summary.successesPerS.toLocaleString('en')} successes/s**, ${summary.soldOutPerS.toLocaleString('en')} sold-out/s, ${summary.rps.toLocaleString('en')} req/s = **${summary.ratio} × hello** (${summary.helloRps.toLocaleString('en')} req/s same run), `
-      + `p50 ${summary.p50Ms} ms, p99 ${summary.p99Ms} ms, server RSS max ${summary.rssMaxMiB} MiB · checks ${summary.checksPass ? 'pass' : 'FAIL'}`);
+      + `p50 ${summary.p50Ms} ms, p99 ${summary.p99Ms} ms, server RSS max ${summary.rssMaxMiB} MiB · checks ${summary.checksPass ? 'pass' : 'FAIL'}`,
+    name === 'embedded' ? 'pglite' : 'postgres-server');
   }
   return summary;
 }

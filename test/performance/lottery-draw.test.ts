@@ -44,6 +44,18 @@ describe('lottery draw in bulk', () => {
     expect(entries.every((e) => e.created)).toBe(true);
     return entries.map((e) => e.entry);
   };
+  /** A lottery pool with `budget` vouchers and `entrants` new consumers entered in round 0. */
+  const enteredPool = async (budget: number, entrants: number) => {
+    const pool = await lotteryPool(budget * AMOUNT_FEN);
+    const actors = Array.from({ length: entrants }, consumer);
+    const entries = await enterAll(pool.id, actors);
+    return { pool, actors, entries };
+  };
+  /** The pool's journal: `budget` vouchers funded, `reserved` of them issued, nothing spent. */
+  const expectReserved = async (poolId: string, budget: number, reserved: number) => {
+    const eq = await poolEquation(h, poolId);
+    expect(eq.journal).toEqual({ budget: budget * AMOUNT_FEN, available: (budget - reserved) * AMOUNT_FEN, reserved: reserved * AMOUNT_FEN, spent: 0 });
+  };
   const closeAndDraw = async (closesAt: string) => {
     h.clock.set(new Date(new Date(closesAt).getTime()));
     return h.services.jobs.run('lottery-draw');
@@ -62,9 +74,7 @@ describe('lottery draw in bulk', () => {
 
   test('when 600 holders enter and the budget covers 250, then 250 win in bulk, the rest read not_drawn, and the published draw verifies', async () => {
     const start = h.clock.now();
-    const pool = await lotteryPool(250 * AMOUNT_FEN);
-    const actors = Array.from({ length: 600 }, consumer);
-    const entries = await enterAll(pool.id, actors);
+    const { pool, actors, entries } = await enteredPool(250, 600);
     const [keys] = await h.db.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM lottery_entries WHERE pool_id = ${pool.id} AND draw_key IS NOT NULL`);
     expect(keys!.n).toBe(600);
     expect((await closeAndDraw(pool.claimClosesAt as string)).status).toBe('succeeded');
@@ -86,23 +96,19 @@ describe('lottery draw in bulk', () => {
     const [vouchers] = await h.db.query<{ n: number; holders: number }>(sql`SELECT count(*)::int AS n, count(DISTINCT holder_id)::int AS holders
       FROM vouchers WHERE pool_id = ${pool.id} AND source = 'lottery'`);
     expect(vouchers).toEqual({ n: 250, holders: 250 });
-    const eq = await poolEquation(h, pool.id);
-    expect(eq.journal).toEqual({ budget: 250 * AMOUNT_FEN, available: 0, reserved: 250 * AMOUNT_FEN, spent: 0 });
+    await expectReserved(pool.id, 250, 250);
     h.clock.set(start);
   });
 
   test('when a winner already holds the most the pool allows, then the bulk issue forfeits that win with LIMIT_REACHED and its budget stays available', async () => {
     const start = h.clock.now();
-    const pool = await lotteryPool(100 * AMOUNT_FEN);
-    const actors = Array.from({ length: 100 }, consumer);
-    await enterAll(pool.id, actors);
+    const { pool, actors } = await enteredPool(100, 100);
     // every entrant wins (budget for all); one of them reaches the limit after entering
     await h.db.query(sql`INSERT INTO holder_pool_counters (pool_id, holder_id, claimed, max_claims) VALUES (${pool.id}, ${actors[7]!.userId}, 1, 1)`);
     expect((await closeAndDraw(pool.claimClosesAt as string)).status).toBe('succeeded');
     const s = await h.services.lottery.summary(actors[7]!, pool.id, 0);
     expect(s.myEntry).toMatchObject({ result: 'forfeited', forfeitCode: 'LIMIT_REACHED', voucherId: null });
-    const eq = await poolEquation(h, pool.id);
-    expect(eq.journal).toEqual({ budget: 100 * AMOUNT_FEN, available: AMOUNT_FEN, reserved: 99 * AMOUNT_FEN, spent: 0 });
+    await expectReserved(pool.id, 100, 99);
     const [c] = await h.db.query<{ claimed: number }>(sql`SELECT claimed FROM holder_pool_counters WHERE pool_id = ${pool.id} AND holder_id = ${actors[7]!.userId}`);
     expect(c!.claimed).toBe(1);
     h.clock.set(start);
@@ -110,9 +116,7 @@ describe('lottery draw in bulk', () => {
 
   test('when a bulk issue crashes, then the next run finishes the draw with the same winners and nobody gets two vouchers', async () => {
     const start = h.clock.now();
-    const pool = await lotteryPool(120 * AMOUNT_FEN);
-    const actors = Array.from({ length: 200 }, consumer);
-    await enterAll(pool.id, actors);
+    const { pool, actors } = await enteredPool(120, 200);
     const spy = jest.spyOn(h.services.vouchers, 'issueMany').mockRejectedValueOnce(new Error('simulated crash'));
     try {
       const crashed = await closeAndDraw(pool.claimClosesAt as string);
@@ -134,9 +138,7 @@ describe('lottery draw in bulk', () => {
 
   test('when the winners fill many batches, then two issuing workers take disjoint batches and every winner gets exactly one voucher', async () => {
     const start = h.clock.now();
-    const pool = await lotteryPool(700 * AMOUNT_FEN);
-    const actors = Array.from({ length: 1000 }, consumer);
-    await enterAll(pool.id, actors);
+    const { pool, actors } = await enteredPool(700, 1000);
     h.clock.set(new Date(new Date(pool.claimClosesAt as string).getTime()));
     const lottery = new LotteryService(h.db, h.clock, h.services.audit, h.services.pools, h.services.vouchers, 100);
     const report = await lottery.drawRound(pool.id, 0);
@@ -149,16 +151,13 @@ describe('lottery draw in bulk', () => {
     expect(linked!.n).toBe(700);
     const { summary, entries } = await published(pool.id, actors[0]!);
     expect(verifyDraw(publishedDrawFrom(summary, entries)).agree).toBe(true);
-    const eq = await poolEquation(h, pool.id);
-    expect(eq.journal).toEqual({ budget: 700 * AMOUNT_FEN, available: 0, reserved: 700 * AMOUNT_FEN, spent: 0 });
+    await expectReserved(pool.id, 700, 700);
     h.clock.set(start);
   });
 
   test('when the budget shrank between the selection and the issue, then the batch that no longer fits issues what the pool covers and forfeits the rest with POOL_EXHAUSTED', async () => {
     const start = h.clock.now();
-    const pool = await lotteryPool(100 * AMOUNT_FEN);
-    const actors = Array.from({ length: 150 }, consumer);
-    await enterAll(pool.id, actors);
+    const { pool } = await enteredPool(100, 150);
     const spy = jest.spyOn(h.services.vouchers, 'issueMany').mockRejectedValueOnce(new Error('simulated crash'));
     try {
       expect((await closeAndDraw(pool.claimClosesAt as string)).status).toBe('failed');
@@ -176,16 +175,13 @@ describe('lottery draw in bulk', () => {
       array_agg(DISTINCT forfeit_code) FILTER (WHERE forfeit_code IS NOT NULL) AS codes
       FROM lottery_entries WHERE pool_id = ${pool.id} AND result = 'won'`);
     expect(t).toEqual({ issued: 70, forfeited: 30, codes: ['POOL_EXHAUSTED'] });
-    const eq = await poolEquation(h, pool.id);
-    expect(eq.journal).toEqual({ budget: 70 * AMOUNT_FEN, available: 0, reserved: 70 * AMOUNT_FEN, spent: 0 });
+    await expectReserved(pool.id, 70, 70);
     h.clock.set(start);
   });
 
   test('when entries carry no stored key (made before migration 0009), then the draw computes them in SQL with the same result', async () => {
     const start = h.clock.now();
-    const pool = await lotteryPool(80 * AMOUNT_FEN);
-    const actors = Array.from({ length: 150 }, consumer);
-    await enterAll(pool.id, actors);
+    const { pool, actors } = await enteredPool(80, 150);
     await h.db.query(sql`INSERT INTO lottery_entries (id, pool_id, round, holder_kind, holder_id, holder_hash, entered_at)
       SELECT gen_random_uuid(), ${pool.id}::uuid, 0, 'consumer', gen_random_uuid(), repeat('a', 64), now() FROM generate_series(1, 50)`);
     expect((await closeAndDraw(pool.claimClosesAt as string)).status).toBe('succeeded');
@@ -198,9 +194,7 @@ describe('lottery draw in bulk', () => {
 
   test('when the winners are selected, then the database refuses to turn another entry into a winner', async () => {
     const start = h.clock.now();
-    const pool = await lotteryPool(2 * AMOUNT_FEN);
-    const actors = Array.from({ length: 5 }, consumer);
-    await enterAll(pool.id, actors);
+    const { pool } = await enteredPool(2, 5);
     expect((await closeAndDraw(pool.claimClosesAt as string)).status).toBe('succeeded');
     await expect(h.db.query(sql`UPDATE lottery_entries SET result = 'won', decided_at = now()
       WHERE pool_id = ${pool.id} AND result IS NULL`)).rejects.toThrow(/final/);
