@@ -14,6 +14,7 @@ import { openDatabase } from './platform/open-db';
 import { systemClock } from './platform/clock';
 import { createApp } from './app/create-app';
 import { seedDemoIfEmpty } from './demo/seed-demo';
+import { seedDemoPools } from './demo/seed-demo-pools';
 import { SEED_LOCK_KEY, withAdvisoryLock } from './platform/advisory-lock';
 import { isClusterWorker, joinClusterMetrics, runPrimary } from './platform/cluster';
 import type { Db } from './platform/db';
@@ -54,13 +55,15 @@ async function main(): Promise<void> {
     (r) => { if (r.created.length > 0) logger.info({ created: r.created, moved: r.moved }, 'partitions created'); },
     (err: unknown) => logger.warn({ err }, 'partitions not created at start'));
   // two instances starting at once on an empty database: one seeds, the other then finds users
-  if (config.seedDemo) await withAdvisoryLock(opened.db, SEED_LOCK_KEY, (db) => seedDemoIfEmpty(db, config, logger));
+  const seeded = config.seedDemo && await withAdvisoryLock(opened.db, SEED_LOCK_KEY, (db) => seedDemoIfEmpty(db, config, logger));
   const reportsDb: Db | undefined = config.reportsDatabaseUrl
     ? createPgDb({ url: config.reportsDatabaseUrl, poolMax: config.reportsDatabasePoolMax, applicationName: 'hqt-reports' })
     : undefined;
   const shutdownHooks = new ShutdownHooks();
 
   const { app, state, services } = createApp({ config, db: opened.db, reportsDb, shutdownHooks, logger, clock: systemClock });
+  // the people were seeded just now (by this process): their agencies' demo pools follow, through the pool service
+  if (seeded) await seedDemoPools(opened.db, services, systemClock, logger);
   services.jobs.start();
   const server: Server = app.listen(config.port, config.host, () => {
     logger.info({ port: config.port, database: opened.db.kind }, `沪券通 listening on http://localhost:${config.port}`);
