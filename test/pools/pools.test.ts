@@ -1,6 +1,6 @@
 import { startHarness, bearer, type Harness } from '../helpers/harness';
 import { expectReconciled } from '../helpers/reconcile';
-import { HOUR_MS, idemKey, openPool, poolEquation } from '../helpers/factories';
+import { bulkConsumers, HOUR_MS, idemKey, openPool, poolEquation } from '../helpers/factories';
 import { sql } from '../../server/src/platform/db';
 
 describe('pools: presets, four-eyes lifecycle, budget changes, merchants, eligibility', () => {
@@ -174,5 +174,29 @@ describe('pools: presets, four-eyes lifecycle, budget changes, merchants, eligib
     expect(run.status).toBe('succeeded');
     expect((await h.db.query<{ status: string }>(sql`SELECT status FROM pools WHERE id = ${later.id}`))[0]!.status).toBe('closed');
     h.clock.set(new Date(now));
+  });
+  test('when a holder lists with available=true, then only pools taking claims now, not sold out, with an open round and the holder eligible come back', async () => {
+    const t0 = h.clock.now().getTime();
+    const iso = (hours: number) => new Date(t0 + hours * HOUR_MS).toISOString();
+    const open = await openPool(h, { budgetFen: 5 * 9000 });
+    const betweenRounds = await openPool(h, { budgetFen: 5 * 9000, rounds: [{ opensAt: iso(1), closesAt: iso(2) }] });
+    const soldOut = await openPool(h, { budgetFen: 9000 });
+    const otherDistrict = await openPool(h, { budgetFen: 5 * 9000, eligibility: { residenceDistricts: ['pudong'] } });
+    const later = await openPool(h, { budgetFen: 5 * 9000, claimOpensAt: iso(2), claimClosesAt: iso(24) });
+    const [buyer] = await bulkConsumers(h, 1);
+    const bought = await h.http().post(`/api/v1/pools/${soldOut.id}/claims`).set(bearer(await h.login(buyer!, 'bulk-pass-1'))).set('Idempotency-Key', idemKey()).send({});
+    expect(bought.status).toBe(201);
+
+    const consumer = bearer(await h.login('13800138000'));
+    const all = await h.http().get('/api/v1/pools').query({ limit: 200 }).set(consumer);
+    const available = await h.http().get('/api/v1/pools').query({ limit: 200, available: true }).set(consumer);
+    expect(available.status).toBe(200);
+    const ids = (r: typeof all) => new Set(r.body.items.map((p: { id: string }) => p.id));
+    for (const p of [open, betweenRounds, soldOut, otherDistrict, later]) expect(ids(all).has(p.id)).toBe(true);
+    expect(ids(available).has(open.id)).toBe(true);
+    for (const p of [betweenRounds, soldOut, otherDistrict, later]) expect(ids(available).has(p.id)).toBe(false);
+    // an enterprise is not the audience of these consumer pools
+    const enterprise = await h.http().get('/api/v1/pools').query({ limit: 200, available: true }).set(bearer(await h.login('ent.alpha')));
+    expect(ids(enterprise).has(open.id)).toBe(false);
   });
 });

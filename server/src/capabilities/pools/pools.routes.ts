@@ -21,7 +21,7 @@ export function poolsRoutes(pools: PoolsService): RouteSpec[] {
     },
     {
       method: 'get', path: '/pools', tag: 'pools', auth: 'user', query: poolListQuery,
-      summary: "Issuers: their own pools. Holders: published pools of their audience. Admin: all.",
+      summary: "Issuers: their own pools. Holders: published pools of their audience; available=true keeps those the caller could get now (taking requests, an open round, not sold out, eligible; a page may then hold fewer than limit). Admin: all.",
       responses: { 200: { description: 'A page of pools' } },
       handler: ({ actor, query }) => pools.list(actor!, query),
     },

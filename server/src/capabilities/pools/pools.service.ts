@@ -14,6 +14,7 @@ import { hasRole, orgsWithRole, type Actor } from '../identity';
 import { ledger } from '../ledger';
 import * as repo from './pools.repository';
 import type { PoolColumns, PoolRow } from './pools.repository';
+import { openRound } from './rounds';
 
 export const ISSUER_READ_ROLES = ['issuer_manager', 'issuer_approver', 'issuer_auditor'] as const;
 const PUBLIC_STATUSES: PoolStatus[] = ['scheduled', 'open', 'paused', 'closed'];
@@ -154,7 +155,13 @@ export class PoolsService {
     return pool as Pool;
   }
 
-  async list(actor: Actor, q: { limit: number; cursor?: string; status?: PoolStatus; kind?: string }): Promise<{ items: Pool[]; nextCursor: string | null }> {
+  /**
+   * A page of pools. With `available`, only those the caller could get now (holder view): taking
+   * claims, entries or applications at this moment (status, window, an open round), not sold out,
+   * not auto-granted, and the caller eligible; the filter runs on the page, so a page may hold
+   * fewer than `limit` and `nextCursor` still leads on.
+   */
+  async list(actor: Actor, q: { limit: number; cursor?: string; status?: PoolStatus; kind?: string; available?: boolean }): Promise<{ items: Pool[]; nextCursor: string | null }> {
     const [beforeCreatedAt, beforeId] = q.cursor ? decodeCursor(q.cursor) : [undefined, undefined];
     const issuerIds = hasRole(actor, ['platform_admin']) ? 'all' : orgsWithRole(actor, ISSUER_READ_ROLES);
     const isIssuerSide = issuerIds === 'all' || issuerIds.length > 0;
@@ -169,7 +176,23 @@ export class PoolsService {
     };
     const rows = await repo.listPools(this.db, filter);
     const last = rows[rows.length - 1];
-    return { items: await this.withSums(rows), nextCursor: rows.length === q.limit && last ? encodeCursor(last.created_at, last.id) : null };
+    const kept = q.available ? await this.availableNow(actor, rows) : rows;
+    return { items: await this.withSums(kept), nextCursor: rows.length === q.limit && last ? encodeCursor(last.created_at, last.id) : null };
+  }
+
+  /** The pools of a page the actor could get now (see `list`); eligibility is evaluated as `GET /pools/:id/eligibility` does. */
+  private async availableNow(actor: Actor, rows: PoolRow[]): Promise<PoolRow[]> {
+    const now = this.clock.now();
+    const kept: PoolRow[] = [];
+    for (const p of rows) {
+      const taking = p.distribution !== 'auto_grant' && openRound(p, now) !== null
+        && now >= new Date(p.claim_opens_at) && now < new Date(p.claim_closes_at)
+        && (!p.valid_until || now < new Date(p.valid_until)) && p.funded && p.available_fen >= p.amount_fen;
+      if (!taking) continue;
+      const holder = holderFor(actor, p.audience);
+      if (holder && (await this.eligibilityOf(this.db, p, holder)).eligible) kept.push(p);
+    }
+    return kept;
   }
 
   async create(actor: Actor, input: PoolInput & { kind: PoolKind }): Promise<Pool> {
