@@ -1,48 +1,18 @@
 /**
- * Wire shapes the client reads from /api/v1. They mirror the server contract in
- * shared/docs/DESIGN.md; when `@hqt/shared` exports these types, import them instead.
+ * Wire shapes the client reads from /api/v1. The identity shapes and the role list are
+ * `@hqt/shared`'s own (the server answers with them); the problem body stays the client's,
+ * because it also carries codes the client makes itself (a network failure has no server code).
  */
+import { ROLES, type Role, type Tokens as IssuedTokens } from '@hqt/shared';
 
-export const ROLES = [
-  'platform_admin',
-  'issuer_manager',
-  'issuer_approver',
-  'issuer_auditor',
-  'enterprise',
-  'consumer',
-  'merchant_cashier',
-  'merchant_admin',
-] as const;
+export { ROLES };
+export type { Me, Membership, OrgType, Role } from '@hqt/shared';
 
-export type Role = (typeof ROLES)[number];
+/** What the client keeps of a login: the pair, without its lifetime. */
+export type Tokens = Pick<IssuedTokens, 'accessToken' | 'refreshToken'>;
 
-export type OrgType = 'platform' | 'issuer' | 'enterprise' | 'merchant';
-
-export interface Tokens {
-  accessToken: string;
-  refreshToken: string;
-}
-
-export interface TokenResponse extends Tokens {
-  expiresInSeconds: number;
-}
-
-export interface Membership {
-  orgId: string | null;
-  orgType: OrgType | null;
-  orgNameZh: string | null;
-  orgNameEn: string | null;
-  role: Role;
-}
-
-export interface Me {
-  id: string;
-  login: string;
-  displayName: string;
-  phoneMasked: string | null;
-  realNameVerified: boolean;
-  memberships: Membership[];
-}
+/** What `POST /auth/login` and `/auth/refresh` answer. */
+export type TokenResponse = IssuedTokens;
 
 export interface ProblemFieldError {
   field: string;
