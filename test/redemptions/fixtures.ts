@@ -45,9 +45,32 @@ export async function scanPng(h: Harness, holderLogin: string, voucherId: string
 
 /** Claims a voucher from a first-come pool as `login`; the answer carries the wallet key (or static token). */
 export async function claim(h: Harness, poolId: string, login = '13800138000'): Promise<WalletVoucher> {
-  const res = await h.http().post(`/api/v1/pools/${poolId}/claims`).set(bearer(await h.login(login))).set('Idempotency-Key', idemKey()).send({});
+  return claimAs(h, await h.login(login), poolId);
+}
+
+/** A claim with a signed-in token that must succeed (201): the voucher as the wallet gets it. */
+export async function claimAs(h: Harness, token: string, poolId: string): Promise<WalletVoucher> {
+  const res = await h.http().post(`/api/v1/pools/${poolId}/claims`).set(bearer(token)).set('Idempotency-Key', idemKey()).send({});
   if (res.status !== 201) throw new Error(`claim: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body as WalletVoucher;
+}
+
+/**
+ * Signed-in tokens by login for one test file, signed in again once the ManualClock has moved
+ * ten minutes past the last sign-in (access tokens live fifteen). `harness` is read at each
+ * call, so the cache can be made before `beforeAll` starts the harness.
+ */
+export function tokenCache(harness: () => Harness): (login: string, password?: string) => Promise<string> {
+  const tokens = new Map<string, { token: string; at: number }>();
+  return async (login, password) => {
+    const h = harness();
+    const now = h.clock.now().getTime();
+    const cached = tokens.get(login);
+    if (cached && now >= cached.at && now - cached.at < 10 * 60_000) return cached.token;
+    const token = await h.login(login, password);
+    tokens.set(login, { token, at: now });
+    return token;
+  };
 }
 
 export async function voucherState(h: Harness, id: string): Promise<{ balance_fen: number; held_fen: number; status: string }> {

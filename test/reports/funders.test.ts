@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { splitByShares, splitSignedByShares, type Funder, type FunderFigures, type PoolFunders } from '@hqt/shared';
 import { startHarness, bearer, type Harness } from '../helpers/harness';
-import { HOUR_MS, idemKey, openPool } from '../helpers/factories';
+import { HOUR_MS, openPool } from '../helpers/factories';
 import { expectReconciled } from '../helpers/reconcile';
 import { sql } from '../../server/src/platform/db';
-import { redeem, scanToken, type WalletVoucher } from '../redemptions/fixtures';
+import { claimAs, redeem, scanToken, tokenCache, type WalletVoucher } from '../redemptions/fixtures';
 
 // Tuesday 1 December 2026, 10:00 in Shanghai
 const START = new Date('2026-12-01T02:00:00Z');
@@ -14,22 +14,8 @@ const FIGURES = ['budgetFen', 'issuedFen', 'reservedFen', 'spentFen', 'settledFe
 
 describe('co-funding (市区协同): amounts per funder', () => {
   let h: Harness;
-  const tokens = new Map<string, { token: string; at: number }>();
-
-  /** A signed-in token, re-issued whenever the clock has moved (tokens live 15 minutes). */
-  const tokenOf = async (login: string) => {
-    const now = h.clock.now().getTime();
-    const cached = tokens.get(login);
-    if (cached && now >= cached.at && now - cached.at < 10 * 60_000) return cached.token;
-    const token = await h.login(login);
-    tokens.set(login, { token, at: now });
-    return token;
-  };
-  const claim = async (poolId: string): Promise<WalletVoucher> => {
-    const res = await h.http().post(`/api/v1/pools/${poolId}/claims`).set(bearer(await tokenOf('13800138000'))).set('Idempotency-Key', idemKey()).send({});
-    if (res.status !== 201) throw new Error(`claim: ${res.status} ${JSON.stringify(res.body)}`);
-    return res.body as WalletVoucher;
-  };
+  const tokenOf = tokenCache(() => h);
+  const claim = async (poolId: string): Promise<WalletVoucher> => claimAs(h, await tokenOf('13800138000'), poolId);
   const redeemFen = async (v: WalletVoucher, orderAmountFen: number): Promise<{ id: string; discountFen: number }> => {
     h.clock.set(new Date(h.clock.now().getTime() + 31_000)); // a fresh token step: each dynamic token redeems once
     const res = await redeem(h, await tokenOf('mch.catering.cashier'), { token: scanToken(h, v), orderAmountFen });

@@ -1,10 +1,10 @@
 import { parse } from 'csv-parse/sync';
 import { addDays, shanghaiDate } from '@hqt/shared';
 import { startHarness, bearer, type Harness } from '../helpers/harness';
-import { HOUR_MS, idemKey, openPool } from '../helpers/factories';
+import { HOUR_MS, openPool } from '../helpers/factories';
 import { expectReconciled } from '../helpers/reconcile';
 import { sql } from '../../server/src/platform/db';
-import { orgIdOf, redeem, scanToken, type WalletVoucher } from '../redemptions/fixtures';
+import { claimAs, orgIdOf, redeem, scanToken, tokenCache, type WalletVoucher } from '../redemptions/fixtures';
 
 // Tuesday 1 December 2026, 10:00 in Shanghai
 const DAY_MS = 24 * HOUR_MS;
@@ -32,22 +32,8 @@ describe('reports (measure 31): figures agree with a recount from the base table
   let poolA: string;
   let poolB: string;
   let poolC: string;
-  const tokens = new Map<string, { token: string; at: number }>();
-
-  const tokenOf = async (login: string) => {
-    const now = h.clock.now().getTime();
-    const cached = tokens.get(login);
-    if (cached && now >= cached.at && now - cached.at < 10 * 60_000) return cached.token;
-    const token = await h.login(login);
-    tokens.set(login, { token, at: now });
-    return token;
-  };
-  const claimV = async (poolId: string): Promise<WalletVoucher> => {
-    const res = await h.http().post(`/api/v1/pools/${poolId}/claims`).set(bearer(await tokenOf('13800138000')))
-      .set('Idempotency-Key', idemKey()).send({});
-    if (res.status !== 201) throw new Error(`claim: ${res.status} ${JSON.stringify(res.body)}`);
-    return res.body as WalletVoucher;
-  };
+  const tokenOf = tokenCache(() => h);
+  const claimV = async (poolId: string): Promise<WalletVoucher> => claimAs(h, await tokenOf('13800138000'), poolId);
   const redeemV = async (v: WalletVoucher, orderAmountFen: number) => {
     const res = await redeem(h, await tokenOf('mch.catering.cashier'), { token: scanToken(h, v), orderAmountFen });
     if (res.status !== 201) throw new Error(`redeem: ${res.status} ${JSON.stringify(res.body)}`);

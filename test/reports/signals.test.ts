@@ -1,8 +1,8 @@
 import { parse } from 'csv-parse/sync';
 import { startHarness, bearer, type Harness } from '../helpers/harness';
-import { bulkConsumers, idemKey, openPool } from '../helpers/factories';
+import { bulkConsumers, openPool } from '../helpers/factories';
 import { expectReconciled } from '../helpers/reconcile';
-import { orgIdOf, redeem, scanToken, type WalletVoucher } from '../redemptions/fixtures';
+import { claimAs, orgIdOf, redeem, scanToken, tokenCache } from '../redemptions/fixtures';
 
 // December 2026 in Shanghai: ten ordinary days, then one crafted pattern per window
 const START = new Date('2026-12-01T02:00:00Z');
@@ -21,23 +21,12 @@ describe('reports: fraud signals fire on crafted patterns and stay quiet on ordi
   let catering: string;
   let consumers: string[];
   let next = 0;
-  const tokens = new Map<string, { token: string; at: number }>();
-
-  const tokenOf = async (login: string, password?: string) => {
-    const now = h.clock.now().getTime();
-    const cached = tokens.get(login);
-    if (cached && now >= cached.at && now - cached.at < 10 * 60_000) return cached.token;
-    const token = await h.login(login, password);
-    tokens.set(login, { token, at: now });
-    return token;
-  };
+  const tokenOf = tokenCache(() => h);
   /** One redemption at `when` by a fresh consumer (or the given one). */
   const redeemAt = async (when: Date, orderAmountFen: number, holder = consumers[next++] as string) => {
     h.clock.set(when);
-    const claim = await h.http().post(`/api/v1/pools/${pool}/claims`).set(bearer(await tokenOf(holder, 'bulk-pass-1')))
-      .set('Idempotency-Key', idemKey()).send({});
-    if (claim.status !== 201) throw new Error(`claim: ${claim.status} ${JSON.stringify(claim.body)}`);
-    const res = await redeem(h, await tokenOf('mch.catering.cashier'), { token: scanToken(h, claim.body as WalletVoucher), orderAmountFen });
+    const voucher = await claimAs(h, await tokenOf(holder, 'bulk-pass-1'), pool);
+    const res = await redeem(h, await tokenOf('mch.catering.cashier'), { token: scanToken(h, voucher), orderAmountFen });
     if (res.status !== 201) throw new Error(`redeem: ${res.status} ${JSON.stringify(res.body)}`);
   };
   const signals = async (from: string, to: string, login = 'jxw.auditor') => {

@@ -1,9 +1,9 @@
 import { parse } from 'csv-parse/sync';
 import { startHarness, bearer, type Harness } from '../helpers/harness';
-import { HOUR_MS, idemKey, openPool, poolEquation } from '../helpers/factories';
+import { HOUR_MS, openPool, poolEquation } from '../helpers/factories';
 import { expectReconciled } from '../helpers/reconcile';
 import { sql } from '../../server/src/platform/db';
-import { orgIdOf, redeem, scanToken, type WalletVoucher } from '../redemptions/fixtures';
+import { claimAs, orgIdOf, redeem, scanToken, tokenCache, type WalletVoucher } from '../redemptions/fixtures';
 
 // Tuesday 1 December 2026, 10:00 in Shanghai; each business day's cut-off is the next 00:00
 const DAY_MS = 24 * HOUR_MS;
@@ -24,23 +24,8 @@ describe('settlement (结算): daily batches, approval, payment, statements', ()
   let catering: string;
   let poolA: string;
   let poolS: string;
-  const tokens = new Map<string, { token: string; at: number }>();
-
-  /** A signed-in token, re-issued whenever the clock has moved (tokens live 15 minutes). */
-  const tokenOf = async (login: string) => {
-    const now = h.clock.now().getTime();
-    const cached = tokens.get(login);
-    if (cached && now >= cached.at && now - cached.at < 10 * 60_000) return cached.token;
-    const token = await h.login(login);
-    tokens.set(login, { token, at: now });
-    return token;
-  };
-  const claimV = async (poolId: string): Promise<WalletVoucher> => {
-    const res = await h.http().post(`/api/v1/pools/${poolId}/claims`).set(bearer(await tokenOf('13800138000')))
-      .set('Idempotency-Key', idemKey()).send({});
-    if (res.status !== 201) throw new Error(`claim: ${res.status} ${JSON.stringify(res.body)}`);
-    return res.body as WalletVoucher;
-  };
+  const tokenOf = tokenCache(() => h);
+  const claimV = async (poolId: string): Promise<WalletVoucher> => claimAs(h, await tokenOf('13800138000'), poolId);
   const redeemIn = async (poolId: string, orderAmountFen: number) => {
     const v = await claimV(poolId);
     const res = await redeem(h, await tokenOf('mch.catering.cashier'), { token: scanToken(h, v), orderAmountFen });
