@@ -246,18 +246,23 @@ describe('lottery (摇号)', () => {
     expect(after!.at).not.toBeNull();
   });
 
+  /** `issueOne` throws `err` on its `nth` call and issues for real otherwise; restore the returned spy. */
+  const failIssueOne = (nth: number, err: Error) => {
+    const vouchers = h.services.vouchers;
+    const realIssue = vouchers.issueOne.bind(vouchers);
+    let calls = 0;
+    return jest.spyOn(vouchers, 'issueOne').mockImplementation(async (...args) => {
+      if (++calls === nth) throw err;
+      return realIssue(...args);
+    });
+  };
+
   test('when a draw crashes midway, then the next run finishes it with the same winners and nobody gets two vouchers', async () => {
     const pool = await lotteryPool({ budgetFen: 3 * AMOUNT_FEN });
     const logins = await bulkConsumers(h, 5);
     for (const l of logins) expect((await enter(pool.id, l)).status).toBe(201);
     h.clock.set(new Date(new Date(pool.claimClosesAt as string).getTime()));
-    const vouchers = h.services.vouchers;
-    const realIssue = vouchers.issueOne.bind(vouchers);
-    let calls = 0;
-    const spy = jest.spyOn(vouchers, 'issueOne').mockImplementation(async (...args) => {
-      if (++calls === 2) throw new Error('simulated crash');
-      return realIssue(...args);
-    });
+    const spy = failIssueOne(2, new Error('simulated crash'));
     try {
       const crashed = await runDraw();
       expect(crashed.status).toBe('failed');
@@ -286,13 +291,7 @@ describe('lottery (摇号)', () => {
     const logins = await bulkConsumers(h, 2);
     for (const l of logins) expect((await enter(pool.id, l)).status).toBe(201);
     h.clock.set(new Date(new Date(pool.claimClosesAt as string).getTime()));
-    const vouchers = h.services.vouchers;
-    const realIssue = vouchers.issueOne.bind(vouchers);
-    let calls = 0;
-    const spy = jest.spyOn(vouchers, 'issueOne').mockImplementation(async (...args) => {
-      if (++calls === 1) throw new HttpProblem('ANNUAL_CAP_REACHED');
-      return realIssue(...args);
-    });
+    const spy = failIssueOne(1, new HttpProblem('ANNUAL_CAP_REACHED'));
     try {
       expect((await runDraw()).status).toBe('succeeded');
     } finally {
