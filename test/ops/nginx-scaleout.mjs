@@ -370,8 +370,10 @@ async function run(tmp, dbUrl, db, children) {
     `budget ${jBudget} = ${jAvail} + ${jRes} + ${jSpent}`);
 
   const dbVoucherIds = new Set(dbVouchers.map((v) => v.id));
-  const { rows: storedClaims } = await db.query(`SELECT key, response_body->>'id' AS id FROM idempotency_keys
-    WHERE scope LIKE 'claim:%' AND response_status = 201 AND response_body->>'poolId' = $1`, [poolId]);
+  // a claim's success is stored as { voucherId } (docs/ARCHITECTURE.md, Idempotency)
+  const { rows: storedClaims } = await db.query(`SELECT k.key, v.id FROM idempotency_keys k
+    JOIN vouchers v ON v.id::text = k.response_body->>'voucherId'
+    WHERE k.scope LIKE 'claim:%' AND k.response_status = 201 AND v.pool_id = $1`, [poolId]);
   const unackedExecuted = storedClaims.filter((s) => !ackedClaims.some((c) => c.key === s.key));
   check('every acknowledged claim exists exactly once', new Set(claimIds).size === claimIds.length && claimIds.every((id) => dbVoucherIds.has(id))
     && storedClaims.length === dbVouchers.length && new Set(storedClaims.map((s) => s.id)).size === dbVouchers.length
