@@ -313,7 +313,10 @@ export function appendSummary(line: string, on: 'postgres-server' | 'pglite' = '
   const text = existsSync(BENCHMARKS_MD) ? readFileSync(BENCHMARKS_MD, 'utf8') : '# Benchmarks\n';
   if (!text.includes(heading)) appendFileSync(BENCHMARKS_MD, `${text.endsWith('\n') ? '' : '\n'}\n${heading}\n\n`);
   const pg = on === 'postgres-server' ? postgresSettings() : {};
-  appendFileSync(BENCHMARKS_MD, `- ${line}${on === 'postgres-server' && pg.shared_buffers ? ` · PostgreSQL shared_buffers ${pg.shared_buffers}` : ''}\n`);
+  const overrides = [...Object.entries(serverOverrides()).map(([k, v]) => `${k}=${k.endsWith('_URL') ? v.replace(/\/\/[^@/]*@/, '//') : v}`),
+    ...(process.env.BENCH_NODE_ARGS ? [`node ${process.env.BENCH_NODE_ARGS}`] : [])];
+  appendFileSync(BENCHMARKS_MD, `- ${line}${on === 'postgres-server' && pg.shared_buffers ? ` · PostgreSQL shared_buffers ${pg.shared_buffers}` : ''}`
+    + `${overrides.length > 0 ? ` · server settings: ${overrides.join(', ')}` : ''}\n`);
 }
 
 export function say(s: string): void {
