@@ -246,30 +246,33 @@ describe('lottery (摇号)', () => {
     expect(after!.at).not.toBeNull();
   });
 
-  /** `issueOne` throws `err` on its `nth` call and issues for real otherwise; restore the returned spy. */
-  const failIssueOne = (nth: number, err: Error) => {
-    const vouchers = h.services.vouchers;
-    const realIssue = vouchers.issueOne.bind(vouchers);
+  /**
+   * A lottery pool of `vouchers` with `entrants` entered, closed, and drawn once while
+   * `issueOne` throws `err` on its `nth` call (and issues for real otherwise).
+   */
+  const drawWhileIssueOneFails = async (vouchers: number, entrants: number, nth: number, err: Error) => {
+    const pool = await lotteryPool({ budgetFen: vouchers * AMOUNT_FEN });
+    const logins = await bulkConsumers(h, entrants);
+    for (const l of logins) expect((await enter(pool.id, l)).status).toBe(201);
+    h.clock.set(new Date(new Date(pool.claimClosesAt as string).getTime()));
+    const service = h.services.vouchers;
+    const realIssue = service.issueOne.bind(service);
     let calls = 0;
-    return jest.spyOn(vouchers, 'issueOne').mockImplementation(async (...args) => {
+    const spy = jest.spyOn(service, 'issueOne').mockImplementation(async (...args) => {
       if (++calls === nth) throw err;
       return realIssue(...args);
     });
-  };
-
-  test('when a draw crashes midway, then the next run finishes it with the same winners and nobody gets two vouchers', async () => {
-    const pool = await lotteryPool({ budgetFen: 3 * AMOUNT_FEN });
-    const logins = await bulkConsumers(h, 5);
-    for (const l of logins) expect((await enter(pool.id, l)).status).toBe(201);
-    h.clock.set(new Date(new Date(pool.claimClosesAt as string).getTime()));
-    const spy = failIssueOne(2, new Error('simulated crash'));
     try {
-      const crashed = await runDraw();
-      expect(crashed.status).toBe('failed');
-      expect(crashed.error).toContain('simulated crash');
+      return { pool, logins, run: await runDraw() };
     } finally {
       spy.mockRestore();
     }
+  };
+
+  test('when a draw crashes midway, then the next run finishes it with the same winners and nobody gets two vouchers', async () => {
+    const { pool, logins, run: crashed } = await drawWhileIssueOneFails(3, 5, 2, new Error('simulated crash'));
+    expect(crashed.status).toBe('failed');
+    expect(crashed.error).toContain('simulated crash');
     expect(await lotteryVouchers(pool.id)).toBe(0);
     const [draw] = await h.db.query<{ winners_count: number; drawn_at: string | null }>(sql`
       SELECT winners_count, drawn_at FROM lottery_draws WHERE pool_id = ${pool.id}`);
@@ -287,16 +290,8 @@ describe('lottery (摇号)', () => {
   });
 
   test('when a holder limit refuses a winner\'s voucher, then that win is forfeited with the code and its budget stays available', async () => {
-    const pool = await lotteryPool({ budgetFen: 2 * AMOUNT_FEN });
-    const logins = await bulkConsumers(h, 2);
-    for (const l of logins) expect((await enter(pool.id, l)).status).toBe(201);
-    h.clock.set(new Date(new Date(pool.claimClosesAt as string).getTime()));
-    const spy = failIssueOne(1, new HttpProblem('ANNUAL_CAP_REACHED'));
-    try {
-      expect((await runDraw()).status).toBe('succeeded');
-    } finally {
-      spy.mockRestore();
-    }
+    const { pool, logins, run } = await drawWhileIssueOneFails(2, 2, 1, new HttpProblem('ANNUAL_CAP_REACHED'));
+    expect(run.status).toBe('succeeded');
     const outcomes = await Promise.all(logins.map(async (l) => (await summary(pool.id, l)).myEntry!));
     expect(outcomes.map((o) => o.result).sort()).toEqual(['forfeited', 'won']);
     expect(outcomes.find((o) => o.result === 'forfeited')?.forfeitCode).toBe('ANNUAL_CAP_REACHED');
