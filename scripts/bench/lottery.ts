@@ -76,9 +76,13 @@ function timeSteps(service: object): Record<string, number> {
 async function drawChecks(db: Db, poolId: string, winners: number) {
   const [v] = await db.query<{ n: number; holders: number }>(sql`SELECT count(*)::int AS n, count(DISTINCT holder_id)::int AS holders
     FROM vouchers WHERE pool_id = ${poolId}`);
+  // the last-ranked win's key is below the smallest key of an entry that did not win
   const [cut] = await db.query<{ ok: boolean }>(sql`SELECT
-    (SELECT draw_key FROM lottery_entries WHERE pool_id = ${poolId} AND round = 0 AND result = 'won' ORDER BY draw_key DESC LIMIT 1)
-    < (SELECT draw_key FROM lottery_entries WHERE pool_id = ${poolId} AND round = 0 AND result IS NULL ORDER BY draw_key LIMIT 1) AS ok`);
+    (SELECT e.draw_key FROM lottery_wins w JOIN lottery_entries e ON e.id = w.entry_id
+     WHERE w.pool_id = ${poolId} AND w.round = 0 ORDER BY w.rank DESC LIMIT 1)
+    < (SELECT e.draw_key FROM lottery_entries e WHERE e.pool_id = ${poolId} AND e.round = 0
+       AND NOT EXISTS (SELECT 1 FROM lottery_wins w WHERE w.pool_id = e.pool_id AND w.round = 0 AND w.entry_id = e.id)
+       ORDER BY e.draw_key LIMIT 1) AS ok`);
   return { issued: v?.n ?? 0, distinctHolders: v?.holders ?? 0, exactlyWinners: v?.n === winners && v?.holders === winners, winnersHaveTheSmallestKeys: !!cut?.ok };
 }
 

@@ -277,7 +277,7 @@ describe('lottery (摇号)', () => {
     const [draw] = await h.db.query<{ winners_count: number; drawn_at: string | null }>(sql`
       SELECT winners_count, drawn_at FROM lottery_draws WHERE pool_id = ${pool.id}`);
     expect(draw).toEqual({ winners_count: 3, drawn_at: null });
-    const chosen = await h.db.query<{ id: string }>(sql`SELECT id FROM lottery_entries WHERE pool_id = ${pool.id} AND result = 'won' ORDER BY id`);
+    const chosen = await h.db.query<{ id: string }>(sql`SELECT entry_id AS id FROM lottery_wins WHERE pool_id = ${pool.id} ORDER BY entry_id`);
 
     expect((await runDraw()).status).toBe('succeeded');
     expect(await lotteryVouchers(pool.id)).toBe(3);

@@ -91,8 +91,13 @@ describe('lottery draw in bulk', () => {
 
     const mine = await Promise.all(actors.slice(0, 50).map((a) => h.services.lottery.summary(a, pool.id, 0)));
     for (const s of mine) expect(['won', 'not_drawn']).toContain(s.myEntry?.result);
-    const [lost] = await h.db.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM lottery_entries WHERE pool_id = ${pool.id} AND result IS NULL`);
-    expect(lost!.n).toBe(350);
+    // the draw wrote 250 ranked wins and left every entry as it was
+    const [untouched] = await h.db.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM lottery_entries
+      WHERE pool_id = ${pool.id} AND result IS NULL AND voucher_id IS NULL AND forfeit_code IS NULL`);
+    expect(untouched!.n).toBe(600);
+    const [wins] = await h.db.query<{ n: number; ranks: boolean }>(sql`SELECT count(*)::int AS n,
+      (min(rank) = 1 AND max(rank) = 250 AND count(DISTINCT rank) = 250) AS ranks FROM lottery_wins WHERE pool_id = ${pool.id}`);
+    expect(wins).toEqual({ n: 250, ranks: true });
     const [vouchers] = await h.db.query<{ n: number; holders: number }>(sql`SELECT count(*)::int AS n, count(DISTINCT holder_id)::int AS holders
       FROM vouchers WHERE pool_id = ${pool.id} AND source = 'lottery'`);
     expect(vouchers).toEqual({ n: 250, holders: 250 });
@@ -124,7 +129,7 @@ describe('lottery draw in bulk', () => {
     } finally {
       spy.mockRestore();
     }
-    const chosen = await h.db.query<{ id: string }>(sql`SELECT id FROM lottery_entries WHERE pool_id = ${pool.id} AND result = 'won' ORDER BY id`);
+    const chosen = await h.db.query<{ id: string }>(sql`SELECT entry_id AS id FROM lottery_wins WHERE pool_id = ${pool.id} ORDER BY entry_id`);
     expect(chosen).toHaveLength(120);
     expect((await h.services.jobs.run('lottery-draw')).status).toBe('succeeded');
     const { summary, entries } = await published(pool.id, actors[0]!);
@@ -146,8 +151,9 @@ describe('lottery draw in bulk', () => {
     const [v] = await h.db.query<{ n: number; holders: number; entries: number }>(sql`SELECT count(*)::int AS n,
       count(DISTINCT holder_id)::int AS holders, count(DISTINCT source_ref)::int AS entries FROM vouchers WHERE pool_id = ${pool.id}`);
     expect(v).toEqual({ n: 700, holders: 700, entries: 700 });
-    const [linked] = await h.db.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM lottery_entries e JOIN vouchers v ON v.id = e.voucher_id
-      WHERE e.pool_id = ${pool.id} AND e.result = 'won' AND v.source_ref = e.id::text AND v.holder_id = e.holder_id`);
+    const [linked] = await h.db.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM lottery_wins w JOIN vouchers v ON v.id = w.voucher_id
+      JOIN lottery_entries e ON e.id = w.entry_id
+      WHERE w.pool_id = ${pool.id} AND v.source_ref = e.id::text AND v.holder_id = e.holder_id`);
     expect(linked!.n).toBe(700);
     const { summary, entries } = await published(pool.id, actors[0]!);
     expect(verifyDraw(publishedDrawFrom(summary, entries)).agree).toBe(true);
@@ -173,7 +179,7 @@ describe('lottery draw in bulk', () => {
     const [t] = await h.db.query<{ issued: number; forfeited: number; codes: string[] }>(sql`SELECT
       count(*) FILTER (WHERE voucher_id IS NOT NULL)::int AS issued, count(*) FILTER (WHERE forfeit_code IS NOT NULL)::int AS forfeited,
       array_agg(DISTINCT forfeit_code) FILTER (WHERE forfeit_code IS NOT NULL) AS codes
-      FROM lottery_entries WHERE pool_id = ${pool.id} AND result = 'won'`);
+      FROM lottery_wins WHERE pool_id = ${pool.id}`);
     expect(t).toEqual({ issued: 70, forfeited: 30, codes: ['POOL_EXHAUSTED'] });
     await expectReserved(pool.id, 70, 70);
     h.clock.set(start);
@@ -199,6 +205,17 @@ describe('lottery draw in bulk', () => {
     await expect(h.db.query(sql`UPDATE lottery_entries SET result = 'won', decided_at = now()
       WHERE pool_id = ${pool.id} AND result IS NULL`)).rejects.toThrow(/final/);
     await expect(h.db.query(sql`UPDATE lottery_entries SET draw_key = sha256('x'::bytea) WHERE pool_id = ${pool.id}`)).rejects.toThrow(/final/);
+    // a loser cannot be added as a win (ranks 3… are free, but the round is selected and winnersMax is 2)
+    await expect(h.db.query(sql`INSERT INTO lottery_wins (pool_id, round, rank, entry_id, holder_kind, holder_id)
+      SELECT e.pool_id, e.round, 3, e.id, e.holder_kind, e.holder_id FROM lottery_entries e
+      WHERE e.pool_id = ${pool.id} AND NOT EXISTS (SELECT 1 FROM lottery_wins w WHERE w.entry_id = e.id) LIMIT 1`)).rejects.toThrow(/selected/);
+    await expect(h.db.query(sql`INSERT INTO lottery_wins (pool_id, round, rank, entry_id, holder_kind, holder_id)
+      VALUES (${pool.id}, 0, 3, gen_random_uuid(), 'consumer', gen_random_uuid())`)).rejects.toThrow(/must name an entry/);
+    // a win keeps its entry, holder and voucher; wins are never deleted
+    await expect(h.db.query(sql`UPDATE lottery_wins SET holder_id = gen_random_uuid() WHERE pool_id = ${pool.id}`)).rejects.toThrow(/final/);
+    await expect(h.db.query(sql`UPDATE lottery_wins SET voucher_id = NULL WHERE pool_id = ${pool.id}`)).rejects.toThrow(/final/);
+    await expect(h.db.query(sql`UPDATE lottery_wins SET rank = rank + 10 WHERE pool_id = ${pool.id}`)).rejects.toThrow(/final/);
+    await expect(h.db.query(sql`DELETE FROM lottery_wins WHERE pool_id = ${pool.id}`)).rejects.toThrow(/append-only/);
     h.clock.set(start);
   });
 });

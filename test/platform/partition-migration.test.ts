@@ -6,63 +6,21 @@
  * the redemption references moved to redemption_keys), the journal's sequence goes on, and the
  * books still reconcile.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
-import request from 'supertest';
+import { randomUUID } from 'node:crypto';
 import { qrStep } from '@hqt/shared';
-import { createApp } from '../../server/src/app/create-app';
 import { ledger } from '../../server/src/capabilities/ledger';
 import { insertRedemption } from '../../server/src/capabilities/redemptions/redemptions.repository';
 import { ManualClock } from '../../server/src/platform/clock';
 import { sql, type Db } from '../../server/src/platform/db';
-import { createPgDb } from '../../server/src/platform/db-pg';
-import { createPgliteDb } from '../../server/src/platform/db-pglite';
-import { createLogger } from '../../server/src/platform/logger';
 import { migrate, readMigrations } from '../../server/src/platform/migrate';
-import { seedDemoIfEmpty } from '../../server/src/demo/seed-demo';
-import { bearer, DEMO_PASSWORD, testConfig, type Harness } from '../helpers/harness';
+import { bearer, type Harness } from '../helpers/harness';
+import { appOver, freshDb } from '../helpers/fresh-db';
 import { openPool } from '../helpers/factories';
-import { withDatabase } from '../helpers/template';
 import { claim, orgIdOf, type WalletVoucher } from '../redemptions/fixtures';
 
 const SEPTEMBER = new Date('2025-09-10T02:00:00Z');
 const OCTOBER = new Date('2025-10-02T02:00:00Z');
 const TABLES = ['journal_entries', 'redemptions', 'redemption_reversals', 'settlement_lines'];
-
-/** An empty database of its own on either engine. */
-async function freshDb(): Promise<{ db: Db; drop(): Promise<void> }> {
-  const url = process.env.DATABASE_URL;
-  if (!url) {
-    const db = await createPgliteDb({});
-    return { db, drop: () => db.close() };
-  }
-  const name = `hqt_part_${randomBytes(5).toString('hex')}`;
-  const admin = createPgDb({ url, poolMax: 1 });
-  await admin.query(sql.raw(`CREATE DATABASE ${name}`));
-  const db = createPgDb({ url: withDatabase(url, name), poolMax: 5 });
-  return {
-    db,
-    drop: async () => {
-      await db.close();
-      await admin.query(sql.raw(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
-      await admin.close();
-    },
-  };
-}
-
-/** The application over `db` with a manual clock, shaped like the test harness. */
-async function appOver(db: Db, clock: ManualClock): Promise<Harness> {
-  const config = testConfig();
-  const logger = createLogger('silent', new Writable({ write: (_c, _e, cb) => cb() }));
-  await seedDemoIfEmpty(db, config, logger);
-  const { app, services } = createApp({ config, db, logger, clock });
-  const http = () => request(app);
-  return {
-    app, db, config, clock, services, logs: [], http,
-    login: async (login: string, password = DEMO_PASSWORD) => (await http().post('/api/v1/auth/login').send({ login, password })).body.accessToken as string,
-    close: async () => undefined,
-  };
-}
 
 /**
  * A direct redemption written below the API (the API of this code base reads redemption_keys,

@@ -86,9 +86,17 @@ export async function enterOnce(
   return { outcome, entry: outcome === 'maxed' ? null : (entry as EntryRow) };
 }
 
+/**
+ * An entry with its win, if any: a win lives in lottery_wins (migration 0013); an older round
+ * may carry an explicit 'lost' on the entry.
+ */
+const ENTRY_WITH_WIN = sql`e.id, e.pool_id, e.round, e.holder_kind, e.holder_id, e.holder_hash, e.entered_at,
+  CASE WHEN w.entry_id IS NOT NULL THEN 'won' ELSE e.result END AS result, w.voucher_id, w.forfeit_code, e.decided_at
+  FROM lottery_entries e LEFT JOIN lottery_wins w ON w.pool_id = e.pool_id AND w.round = e.round AND w.entry_id = e.id`;
+
 export async function findEntry(q: Queryable, poolId: string, round: number, holderId: string): Promise<EntryRow | null> {
-  const rows = await q.query<EntryRow>(sql`SELECT ${ENTRY_COLUMNS} FROM lottery_entries
-    WHERE pool_id = ${poolId} AND round = ${round} AND holder_id = ${holderId}`);
+  const rows = await q.query<EntryRow>(sql`SELECT ${ENTRY_WITH_WIN}
+    WHERE e.pool_id = ${poolId} AND e.round = ${round} AND e.holder_id = ${holderId}`);
   return rows[0] ?? null;
 }
 
@@ -152,26 +160,30 @@ export async function fillDrawKeys(tx: Queryable, poolId: string, round: number,
 }
 
 /**
- * The stored draw keys of up to `limit` entries that do not match HMAC-SHA256(seed, id)
- * (a spot check of the winners: the keys were computed by the server at entry).
+ * The stored draw keys of up to `limit` winners that do not match HMAC-SHA256(seed, id)
+ * (a check of the winners: the keys were computed by the server at entry).
  */
 export async function wrongDrawKeys(q: Queryable, poolId: string, round: number, pads: HmacPads, limit: number): Promise<string[]> {
-  const rows = await q.query<{ id: string }>(sql`SELECT e.id FROM lottery_entries e
-    WHERE e.pool_id = ${poolId} AND e.round = ${round} AND e.result = 'won' AND e.draw_key IS DISTINCT FROM ${drawKeySql(pads)}
+  const rows = await q.query<{ id: string }>(sql`SELECT e.id FROM lottery_wins w
+    JOIN lottery_entries e ON e.id = w.entry_id
+    WHERE w.pool_id = ${poolId} AND w.round = ${round} AND e.draw_key IS DISTINCT FROM ${drawKeySql(pads)}
     LIMIT ${limit}`);
   return rows.map((r) => r.id);
 }
 
-/** Marks the `n` entries with the smallest stored draw keys as won, read off the index in key order; returns how many it marked. */
-export async function markWinners(tx: Queryable, poolId: string, round: number, n: number, at: Date): Promise<number> {
+/**
+ * Writes the `n` entries with the smallest stored draw keys (read off the index in key order)
+ * as the round's wins, ranked 1…n; returns how many it wrote. The entries are not touched.
+ */
+export async function markWinners(tx: Queryable, poolId: string, round: number, n: number): Promise<number> {
   const [row] = await tx.query<{ n: number }>(sql`
-    WITH winners AS (
-      SELECT e.id FROM lottery_entries e WHERE e.pool_id = ${poolId} AND e.round = ${round} AND e.result IS NULL
-      ORDER BY e.draw_key, e.id LIMIT ${n}
-    ), marked AS (
-      UPDATE lottery_entries e SET result = 'won', decided_at = ${at.toISOString()}
-      FROM winners w WHERE e.id = w.id RETURNING 1
-    )
+    WITH marked AS (
+      INSERT INTO lottery_wins (pool_id, round, rank, entry_id, holder_kind, holder_id)
+      SELECT ${poolId}::uuid, ${round}::int, row_number() OVER (ORDER BY s.draw_key, s.id), s.id, s.holder_kind, s.holder_id
+      FROM (SELECT e.id, e.draw_key, e.holder_kind, e.holder_id FROM lottery_entries e
+            WHERE e.pool_id = ${poolId} AND e.round = ${round}
+            ORDER BY e.draw_key, e.id LIMIT ${n}) s
+      RETURNING 1)
     SELECT count(*)::int AS n FROM marked`);
   return row?.n ?? 0;
 }
@@ -183,35 +195,37 @@ export async function markSelected(tx: Queryable, poolId: string, round: number,
   return rows[0];
 }
 
-/** How many wins have neither a voucher nor a forfeit yet. */
-export async function winsLeftToIssue(q: Queryable, poolId: string, round: number): Promise<number> {
-  const [row] = await q.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM lottery_entries
-    WHERE pool_id = ${poolId} AND round = ${round} AND result = 'won' AND voucher_id IS NULL AND forfeit_code IS NULL`);
-  return row?.n ?? 0;
+export interface WinRow {
+  rank: number; entry_id: string; holder_kind: 'enterprise' | 'consumer'; holder_id: string;
 }
 
-/** The next wins that have neither a voucher nor a forfeit, locked for this transaction; wins another issuing transaction holds are skipped. */
-export async function winsToIssue(tx: Queryable, poolId: string, round: number, limit: number): Promise<EntryRow[]> {
-  return tx.query<EntryRow>(sql`SELECT ${ENTRY_COLUMNS} FROM lottery_entries
-    WHERE pool_id = ${poolId} AND round = ${round} AND result = 'won' AND voucher_id IS NULL AND forfeit_code IS NULL
-    ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED`);
+/**
+ * The wins ranked `fromRank`…`toRank` that have neither a voucher nor a forfeit yet, locked
+ * for this transaction; wins another issuing transaction holds are skipped.
+ */
+export async function winsToIssue(tx: Queryable, poolId: string, round: number, fromRank: number, toRank: number): Promise<WinRow[]> {
+  return tx.query<WinRow>(sql`SELECT rank, entry_id, holder_kind, holder_id FROM lottery_wins
+    WHERE pool_id = ${poolId} AND round = ${round} AND rank BETWEEN ${fromRank} AND ${toRank}
+      AND voucher_id IS NULL AND forfeit_code IS NULL
+    ORDER BY rank FOR UPDATE SKIP LOCKED`);
 }
 
 export interface WinOutcome {
-  entryId: string;
+  rank: number;
   voucherId: string | null;
   forfeitCode: string | null;
 }
 
-export async function recordWinOutcomes(tx: Queryable, outcomes: WinOutcome[]): Promise<void> {
+export async function recordWinOutcomes(tx: Queryable, poolId: string, round: number, outcomes: WinOutcome[]): Promise<void> {
   if (outcomes.length === 0) return;
   const p = sql.param;
   const [row] = await tx.query<{ n: number }>(sql`
     WITH done AS (
-      UPDATE lottery_entries e SET voucher_id = o.voucher_id, forfeit_code = o.forfeit_code
-      FROM unnest(${p(outcomes.map((o) => o.entryId))}::uuid[], ${p(outcomes.map((o) => o.voucherId))}::uuid[],
-                  ${p(outcomes.map((o) => o.forfeitCode))}::text[]) AS o (entry_id, voucher_id, forfeit_code)
-      WHERE e.id = o.entry_id AND e.result = 'won' AND e.voucher_id IS NULL AND e.forfeit_code IS NULL RETURNING 1)
+      UPDATE lottery_wins w SET voucher_id = o.voucher_id, forfeit_code = o.forfeit_code
+      FROM unnest(${p(outcomes.map((o) => o.rank))}::int[], ${p(outcomes.map((o) => o.voucherId))}::uuid[],
+                  ${p(outcomes.map((o) => o.forfeitCode))}::text[]) AS o (rank, voucher_id, forfeit_code)
+      WHERE w.pool_id = ${poolId} AND w.round = ${round} AND w.rank = o.rank
+        AND w.voucher_id IS NULL AND w.forfeit_code IS NULL RETURNING 1)
     SELECT count(*)::int AS n FROM done`);
   const n = row?.n ?? 0;
   if (n !== outcomes.length) throw new Error(`assertion: ${outcomes.length - n} win(s) were already recorded`);
@@ -224,8 +238,8 @@ export async function recordWinOutcomes(tx: Queryable, outcomes: WinOutcome[]): 
 export async function markDrawn(tx: Queryable, poolId: string, round: number, at: Date): Promise<DrawRow | null> {
   const rows = await tx.query<DrawRow>(sql`UPDATE lottery_draws SET drawn_at = ${at.toISOString()}
     WHERE pool_id = ${poolId} AND round = ${round} AND drawn_at IS NULL AND selected_at IS NOT NULL
-      AND NOT EXISTS (SELECT 1 FROM lottery_entries e WHERE e.pool_id = ${poolId} AND e.round = ${round}
-        AND e.result = 'won' AND e.voucher_id IS NULL AND e.forfeit_code IS NULL)
+      AND NOT EXISTS (SELECT 1 FROM lottery_wins w WHERE w.pool_id = ${poolId} AND w.round = ${round}
+        AND w.voucher_id IS NULL AND w.forfeit_code IS NULL)
     RETURNING *`);
   return rows[0] ?? null;
 }
@@ -234,7 +248,7 @@ export async function winTally(q: Queryable, poolId: string, round: number): Pro
   const [row] = await q.query<{ issued: number; forfeited: number }>(sql`
     SELECT count(*) FILTER (WHERE voucher_id IS NOT NULL)::int AS issued,
            count(*) FILTER (WHERE forfeit_code IS NOT NULL)::int AS forfeited
-    FROM lottery_entries WHERE pool_id = ${poolId} AND round = ${round} AND result = 'won'`);
+    FROM lottery_wins WHERE pool_id = ${poolId} AND round = ${round}`);
   return row ?? { issued: 0, forfeited: 0 };
 }
 
@@ -273,11 +287,16 @@ export async function dueRounds(q: Queryable, now: Date, limit: number): Promise
 export async function listEntries(
   q: Queryable, poolId: string, round: number, f: { afterId?: string; result?: 'won' | 'lost'; limit: number },
 ): Promise<EntryRow[]> {
-  // a drawn round's entries without a result lost (older rounds may carry an explicit 'lost')
-  const result = f.result === 'won' ? sql`result = 'won'` : f.result === 'lost' ? sql`(result IS NULL OR result = 'lost')` : sql`TRUE`;
-  return q.query<EntryRow>(sql`SELECT ${ENTRY_COLUMNS} FROM lottery_entries
-    WHERE pool_id = ${poolId} AND round = ${round}
-      AND ${f.afterId ? sql`id > ${f.afterId}::uuid` : sql`TRUE`}
-      AND ${result}
-    ORDER BY id LIMIT ${f.limit}`);
+  const after = f.afterId ? sql`e.id > ${f.afterId}::uuid` : sql`TRUE`;
+  if (f.result === 'won') {
+    // the winners only: paged off lottery_wins' (pool, round, entry) key, not through every entry
+    return q.query<EntryRow>(sql`SELECT ${ENTRY_WITH_WIN}
+      WHERE w.pool_id = ${poolId} AND w.round = ${round} AND ${f.afterId ? sql`w.entry_id > ${f.afterId}::uuid` : sql`TRUE`}
+      ORDER BY w.entry_id LIMIT ${f.limit}`);
+  }
+  // a drawn round's entries without a win lost (older rounds may carry an explicit 'lost')
+  const result = f.result === 'lost' ? sql`w.entry_id IS NULL` : sql`TRUE`;
+  return q.query<EntryRow>(sql`SELECT ${ENTRY_WITH_WIN}
+    WHERE e.pool_id = ${poolId} AND e.round = ${round} AND ${after} AND ${result}
+    ORDER BY e.id LIMIT ${f.limit}`);
 }

@@ -2,10 +2,11 @@
  * Owns the lottery (摇号): entries (one per holder per pool round), the published commitment
  * and results, and the draw. The draw runs in steps, each idempotent, so a crashed draw
  * simply runs again: seal (freeze the entrant list and the number of winners) → select
- * (mark the entries with the smallest HMAC-SHA256(seed, entryId) as won, read off an index
- * of the keys stored at entry) → issue (vouchers in batches, many per statement) → drawn
- * (audited; the seed is revealed from then on). Entries without a result in a round whose
- * winners are selected have lost; they are not marked one by one.
+ * (write the entries with the smallest HMAC-SHA256(seed, entryId), read off an index of the
+ * keys stored at entry, as the round's ranked wins in lottery_wins) → issue (vouchers in
+ * batches of ranks, many per statement) → drawn (audited; the seed is revealed from then on).
+ * Entries without a win in a round whose winners are selected have lost; they are not marked
+ * one by one, and a draw never updates lottery_entries.
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -22,7 +23,7 @@ import {
 import { BatchDoesNotFit, type IssueOutcome, type VouchersService } from '../vouchers';
 import { hmacPads, holderHash } from './draw-key';
 import * as repo from './lottery.repository';
-import type { DrawRow, EntryRow } from './lottery.repository';
+import type { DrawRow, EntryRow, WinRow } from './lottery.repository';
 
 /** Winners issued per transaction (one statement per step for all of them: VouchersService.issueMany). */
 export const ISSUE_BATCH = 5000;
@@ -232,18 +233,20 @@ export class LotteryService {
     const sealed = (await repo.findDraw(this.db, poolId, round)) ?? (await this.seal(poolId, round));
     const selected = sealed.selected_at ? sealed : await this.selectWinners(poolId, round);
     const winners = selected.winners_count as number;
-    const batchesMax = Math.ceil(winners / this.issueBatchMax) + 1;
-    // With more than one batch to issue, the workers take disjoint batches (SKIP LOCKED) and
-    // meet only at the pool row's one conditional UPDATE, each batch's last statement: their
-    // inserts run side by side. A failed batch stops the others after their current one.
-    const left = await repo.winsLeftToIssue(this.db, poolId, round);
-    const workers = Math.max(1, Math.min(ISSUE_WORKERS, Math.ceil(left / this.issueBatchMax)));
+    // The wins are ranked 1…winners; batch k issues ranks k·B+1 … (k+1)·B. With more than one
+    // batch, the workers take the next batch number in turn, so their batches are disjoint and
+    // they meet only at the pool row's one conditional UPDATE, each batch's last statement:
+    // their inserts run side by side. A batch done by an earlier run finds nothing left to
+    // issue. A failed batch stops the others after their current one.
+    const batches = Math.ceil(winners / this.issueBatchMax);
+    const workers = Math.max(1, Math.min(ISSUE_WORKERS, batches));
+    let next = 0;
     let failed = false;
     await Promise.all(Array.from({ length: workers }, async () => {
       try {
-        for (let batch = 0; !failed; batch++) {
-          if (batch > batchesMax) throw new Error(`assertion: draw ${poolId}/${round} issued no progress after ${batch} batches`);
-          if ((await this.issueBatch(poolId, round)) === 0) break;
+        while (!failed && next < batches) {
+          const k = next++;
+          await this.issueBatch(poolId, round, k * this.issueBatchMax + 1, Math.min(winners, (k + 1) * this.issueBatchMax));
         }
       } catch (err) {
         failed = true;
@@ -270,7 +273,7 @@ export class LotteryService {
     });
   }
 
-  /** Marks the entries with the smallest HMAC-SHA256(seed, entryId) as won, ranked in SQL. */
+  /** Writes the entries with the smallest HMAC-SHA256(seed, entryId) as the round's wins, ranked in SQL. */
   private async selectWinners(poolId: string, round: number): Promise<DrawRow> {
     const now = this.clock.now();
     return this.db.transaction(async (tx) => {
@@ -282,7 +285,7 @@ export class LotteryService {
       const pads = hmacPads(pool.lottery_seed);
       await tx.query(sql`SELECT set_config('work_mem', ${DRAW_WORK_MEM}, true)`);
       await repo.fillDrawKeys(tx, poolId, round, pads);
-      const marked = await repo.markWinners(tx, poolId, round, draw.winners_max, now);
+      const marked = await repo.markWinners(tx, poolId, round, draw.winners_max);
       const expected = Math.min(draw.winners_max, draw.entries_count);
       if (marked !== expected) throw new Error(`assertion: draw ${poolId}/${round} marked ${marked} winners, expected ${expected}`);
       const wrong = await repo.wrongDrawKeys(tx, poolId, round, pads, 10);
@@ -292,15 +295,15 @@ export class LotteryService {
   }
 
   /**
-   * Issues vouchers to up to `issueBatchMax` wins in one transaction: in bulk (VouchersService.
-   * issueMany, one statement per step for the whole batch), or one by one for a few. A win
-   * that a holder limit or the budget refuses is forfeited with that problem code; anything
-   * else rolls the batch back, to be retried by the next run. Returns how many wins it settled.
+   * Issues vouchers to the wins ranked `fromRank`…`toRank` in one transaction: in bulk
+   * (VouchersService.issueMany, one statement per step for the whole batch), or one by one for
+   * a few. A win that a holder limit or the budget refuses is forfeited with that problem code;
+   * anything else rolls the batch back, to be retried by the next run. Returns how many wins it settled.
    */
-  private async issueBatch(poolId: string, round: number): Promise<number> {
+  private async issueBatch(poolId: string, round: number, fromRank: number, toRank: number): Promise<number> {
     const now = this.clock.now();
-    return this.issueBatchOnce(poolId, round, now, true).catch((err: unknown) => {
-      if (err instanceof BatchDoesNotFit) return this.issueBatchOnce(poolId, round, now, false);
+    return this.issueBatchOnce(poolId, round, fromRank, toRank, now, true).catch((err: unknown) => {
+      if (err instanceof BatchDoesNotFit) return this.issueBatchOnce(poolId, round, fromRank, toRank, now, false);
       throw err;
     });
   }
@@ -310,42 +313,44 @@ export class LotteryService {
    * sized the winners to the round's share, so it fits unless the budget shrank meanwhile;
    * then BatchDoesNotFit rolls it back and the careful try reserves first, as many as fit).
    */
-  private async issueBatchOnce(poolId: string, round: number, now: Date, reserveLast: boolean): Promise<number> {
+  private async issueBatchOnce(
+    poolId: string, round: number, fromRank: number, toRank: number, now: Date, reserveLast: boolean,
+  ): Promise<number> {
     return this.db.transaction(async (tx) => {
-      const wins = await repo.winsToIssue(tx, poolId, round, this.issueBatchMax);
+      const wins = await repo.winsToIssue(tx, poolId, round, fromRank, toRank);
       if (wins.length === 0) return 0;
       const pool = await repo.findPool(tx, poolId);
       if (!pool) throw new Error(`assertion: lottery pool ${poolId} vanished`);
       const outcomes: repo.WinOutcome[] = [];
       if (wins.length >= BULK_ISSUE_MIN) {
         const issued = await this.vouchers.issueMany(tx, pool, wins.map((w) => ({
-          holder: { kind: w.holder_kind, id: w.holder_id }, sourceRef: w.id,
+          holder: { kind: w.holder_kind, id: w.holder_id }, sourceRef: w.entry_id,
         })), now, { source: 'lottery', openOnly: false, reserveLast });
         wins.forEach((w, i) => {
           const o = issued.outcomes[i] as IssueOutcome;
-          outcomes.push({ entryId: w.id, voucherId: o.voucher?.id ?? null, forfeitCode: o.problem });
+          outcomes.push({ rank: w.rank, voucherId: o.voucher?.id ?? null, forfeitCode: o.problem });
         });
       } else {
         for (const win of wins) outcomes.push(await this.issueWin(tx, pool, win, now));
       }
-      await repo.recordWinOutcomes(tx, outcomes);
+      await repo.recordWinOutcomes(tx, poolId, round, outcomes);
       return outcomes.length;
     });
   }
 
-  private async issueWin(tx: Queryable, pool: PoolRow, win: EntryRow, now: Date): Promise<repo.WinOutcome> {
+  private async issueWin(tx: Queryable, pool: PoolRow, win: WinRow, now: Date): Promise<repo.WinOutcome> {
     await tx.query(sql`SAVEPOINT lottery_win`);
     try {
       const voucher = await this.vouchers.issueOne(tx, pool, {
-        holder: { kind: win.holder_kind, id: win.holder_id }, source: 'lottery', sourceRef: win.id,
+        holder: { kind: win.holder_kind, id: win.holder_id }, source: 'lottery', sourceRef: win.entry_id,
       }, now);
       await tx.query(sql`RELEASE SAVEPOINT lottery_win`);
-      return { entryId: win.id, voucherId: voucher.id, forfeitCode: null };
+      return { rank: win.rank, voucherId: voucher.id, forfeitCode: null };
     } catch (err) {
       if (!(err instanceof HttpProblem)) throw err;
       await tx.query(sql`ROLLBACK TO SAVEPOINT lottery_win`);
       await tx.query(sql`RELEASE SAVEPOINT lottery_win`);
-      return { entryId: win.id, voucherId: null, forfeitCode: err.code };
+      return { rank: win.rank, voucherId: null, forfeitCode: err.code };
     }
   }
 
