@@ -188,6 +188,11 @@ export async function markWinners(tx: Queryable, poolId: string, round: number, 
   return row?.n ?? 0;
 }
 
+/** Fresh planner statistics for lottery_wins (in the selecting transaction, they count its own new rows). */
+export async function analyzeWins(tx: Queryable): Promise<void> {
+  await tx.query(sql`ANALYZE lottery_wins`);
+}
+
 export async function markSelected(tx: Queryable, poolId: string, round: number, winnersCount: number, at: Date): Promise<DrawRow> {
   const rows = await tx.query<DrawRow>(sql`UPDATE lottery_draws SET winners_count = ${winnersCount}, selected_at = ${at.toISOString()}
     WHERE pool_id = ${poolId} AND round = ${round} AND selected_at IS NULL RETURNING *`);
@@ -216,7 +221,10 @@ export interface WinOutcome {
   forfeitCode: string | null;
 }
 
-export async function recordWinOutcomes(tx: Queryable, poolId: string, round: number, outcomes: WinOutcome[]): Promise<void> {
+/** Records each win's voucher or forfeit; the wins lie in ranks `fromRank`…`toRank` (which bounds the scan whatever the plan). */
+export async function recordWinOutcomes(
+  tx: Queryable, poolId: string, round: number, fromRank: number, toRank: number, outcomes: WinOutcome[],
+): Promise<void> {
   if (outcomes.length === 0) return;
   const p = sql.param;
   const [row] = await tx.query<{ n: number }>(sql`
@@ -224,7 +232,7 @@ export async function recordWinOutcomes(tx: Queryable, poolId: string, round: nu
       UPDATE lottery_wins w SET voucher_id = o.voucher_id, forfeit_code = o.forfeit_code
       FROM unnest(${p(outcomes.map((o) => o.rank))}::int[], ${p(outcomes.map((o) => o.voucherId))}::uuid[],
                   ${p(outcomes.map((o) => o.forfeitCode))}::text[]) AS o (rank, voucher_id, forfeit_code)
-      WHERE w.pool_id = ${poolId} AND w.round = ${round} AND w.rank = o.rank
+      WHERE w.pool_id = ${poolId} AND w.round = ${round} AND w.rank BETWEEN ${fromRank} AND ${toRank} AND w.rank = o.rank
         AND w.voucher_id IS NULL AND w.forfeit_code IS NULL RETURNING 1)
     SELECT count(*)::int AS n FROM done`);
   const n = row?.n ?? 0;

@@ -286,6 +286,8 @@ export class LotteryService {
       await tx.query(sql`SELECT set_config('work_mem', ${DRAW_WORK_MEM}, true)`);
       await repo.fillDrawKeys(tx, poolId, round, pads);
       const marked = await repo.markWinners(tx, poolId, round, draw.winners_max);
+      // the issue step's statements are planned on this table: let the planner see its new rows
+      await repo.analyzeWins(tx);
       const expected = Math.min(draw.winners_max, draw.entries_count);
       if (marked !== expected) throw new Error(`assertion: draw ${poolId}/${round} marked ${marked} winners, expected ${expected}`);
       const wrong = await repo.wrongDrawKeys(tx, poolId, round, pads, 10);
@@ -321,19 +323,21 @@ export class LotteryService {
       if (wins.length === 0) return 0;
       const pool = await repo.findPool(tx, poolId);
       if (!pool) throw new Error(`assertion: lottery pool ${poolId} vanished`);
-      const outcomes: repo.WinOutcome[] = [];
       if (wins.length >= BULK_ISSUE_MIN) {
-        const issued = await this.vouchers.issueMany(tx, pool, wins.map((w) => ({
+        // the outcomes are recorded before the pool's reserve, the batch's last statement (`record`)
+        await this.vouchers.issueMany(tx, pool, wins.map((w) => ({
           holder: { kind: w.holder_kind, id: w.holder_id }, sourceRef: w.entry_id,
-        })), now, { source: 'lottery', openOnly: false, reserveLast });
-        wins.forEach((w, i) => {
-          const o = issued.outcomes[i] as IssueOutcome;
-          outcomes.push({ rank: w.rank, voucherId: o.voucher?.id ?? null, forfeitCode: o.problem });
+        })), now, {
+          source: 'lottery', openOnly: false, reserveLast,
+          record: (issued: IssueOutcome[]) => repo.recordWinOutcomes(tx, poolId, round, fromRank, toRank, wins.map((w, i) => ({
+            rank: w.rank, voucherId: issued[i]?.voucher?.id ?? null, forfeitCode: issued[i]?.problem ?? null,
+          }))),
         });
-      } else {
-        for (const win of wins) outcomes.push(await this.issueWin(tx, pool, win, now));
+        return wins.length;
       }
-      await repo.recordWinOutcomes(tx, poolId, round, outcomes);
+      const outcomes: repo.WinOutcome[] = [];
+      for (const win of wins) outcomes.push(await this.issueWin(tx, pool, win, now));
+      await repo.recordWinOutcomes(tx, poolId, round, fromRank, toRank, outcomes);
       return outcomes.length;
     });
   }
