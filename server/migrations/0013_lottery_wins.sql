@@ -8,10 +8,15 @@
 -- each win's voucher or forfeit on that row (columns in no index, pages kept half empty, so
 -- the update is HOT). lottery_entries is never updated by a draw again.
 --
--- Guards (statement triggers, so a batch of 5,000 is checked by one join, not 5,000 calls):
--- - a win names an entry of its own pool and round, with that entry's holder;
+-- Guards (statement triggers, so a batch of 5,000 is checked by one join, not 5,000 calls;
+-- the voucher lookup is LATERAL … LIMIT 1, one index probe per win):
+-- - a win's voucher is the lottery voucher of that entry, holder and pool;
 -- - wins are written only while the round is sealed (its lottery_draws row exists) and not yet selected, with a rank of at
---   most winners_max (so never more winners than the budget covered);
+--   most winners_max (so never more winners than the budget covered). That a win names an
+--   entry of its own pool and round with that entry's holder is checked by the select step,
+--   in the same transaction, with the winners' draw keys (LotteryService.selectWinners): a
+--   trigger probing the entries again cost more than the whole insert at city scale.
+--   Once selected, the set of wins is closed, so no later insert can break that check;
 -- - a win never changes, except that its voucher or forfeit is set once; wins are never
 --   deleted.
 CREATE TABLE lottery_wins (
@@ -22,7 +27,9 @@ CREATE TABLE lottery_wins (
   entry_id      uuid NOT NULL,
   holder_kind   text NOT NULL CHECK (holder_kind IN ('enterprise', 'consumer')),
   holder_id     uuid NOT NULL,
-  voucher_id    uuid REFERENCES vouchers (id),
+  -- checked by the update guard below (the voucher of this entry, holder and pool), not by a
+  -- foreign key: its per-row trigger queue cost more than the whole insert of a city draw
+  voucher_id    uuid,
   forfeit_code  text CHECK (length(forfeit_code) BETWEEN 1 AND 64),
   PRIMARY KEY (pool_id, round, rank),
   -- one win per entry (an entry belongs to one pool and round: checked below); also the
@@ -44,13 +51,6 @@ CREATE FUNCTION lottery_wins_insert_guard() RETURNS trigger LANGUAGE plpgsql AS 
 BEGIN
   IF EXISTS (
     SELECT 1 FROM new_wins n
-    LEFT JOIN lottery_entries e ON e.id = n.entry_id AND e.pool_id = n.pool_id AND e.round = n.round
-      AND e.holder_id = n.holder_id AND e.holder_kind = n.holder_kind
-    WHERE e.id IS NULL) THEN
-    RAISE EXCEPTION 'a lottery win must name an entry of its pool and round, with its holder' USING ERRCODE = 'check_violation';
-  END IF;
-  IF EXISTS (
-    SELECT 1 FROM new_wins n
     LEFT JOIN lottery_draws d ON d.pool_id = n.pool_id AND d.round = n.round
     WHERE d.pool_id IS NULL OR d.selected_at IS NOT NULL OR n.rank > d.winners_max) THEN
     RAISE EXCEPTION 'lottery wins are written only to a sealed round before its winners are selected, never more than winners_max' USING ERRCODE = 'check_violation';
@@ -69,6 +69,16 @@ BEGIN
        OR (o.voucher_id IS NOT NULL AND n.voucher_id IS DISTINCT FROM o.voucher_id)
        OR (o.forfeit_code IS NOT NULL AND n.forfeit_code IS DISTINCT FROM o.forfeit_code)) THEN
     RAISE EXCEPTION 'a lottery win is final: only its voucher or forfeit is set, once' USING ERRCODE = 'check_violation';
+  END IF;
+  IF EXISTS (
+    SELECT 1 FROM new_wins n
+    LEFT JOIN LATERAL (
+      SELECT v.id FROM vouchers v
+      WHERE v.id = n.voucher_id AND v.pool_id = n.pool_id AND v.holder_id = n.holder_id
+        AND v.source = 'lottery' AND v.source_ref = n.entry_id::text
+      LIMIT 1) v ON TRUE
+    WHERE n.voucher_id IS NOT NULL AND v.id IS NULL) THEN
+    RAISE EXCEPTION 'a lottery win''s voucher must be the lottery voucher of its entry, holder and pool' USING ERRCODE = 'check_violation';
   END IF;
   RETURN NULL;
 END $$;

@@ -131,6 +131,9 @@ describe('lottery draw in bulk', () => {
     }
     const chosen = await h.db.query<{ id: string }>(sql`SELECT entry_id AS id FROM lottery_wins WHERE pool_id = ${pool.id} ORDER BY entry_id`);
     expect(chosen).toHaveLength(120);
+    // a win still to issue takes no voucher but its entry's own lottery voucher
+    await expect(h.db.query(sql`UPDATE lottery_wins SET voucher_id = COALESCE((SELECT id FROM vouchers WHERE pool_id <> ${pool.id} LIMIT 1), gen_random_uuid())
+      WHERE pool_id = ${pool.id} AND rank = 1`)).rejects.toThrow(/lottery voucher of its entry/);
     expect((await h.services.jobs.run('lottery-draw')).status).toBe('succeeded');
     const { summary, entries } = await published(pool.id, actors[0]!);
     expect(entries.filter((e) => e.result === 'won').map((e) => e.entryId).sort()).toEqual(chosen.map((c) => c.id));
@@ -198,6 +201,31 @@ describe('lottery draw in bulk', () => {
     h.clock.set(start);
   });
 
+  test('when a stored draw key was tampered with, then the select step refuses to commit and no win is written', async () => {
+    const start = h.clock.now();
+    const { pool } = await enteredPool(2, 5);
+    // as someone with the database's superuser could: the entry guard off, one key set to zeros so that entry would win
+    const [last] = await h.db.query<{ id: string; key: string }>(sql`SELECT id, encode(draw_key, 'hex') AS key FROM lottery_entries
+      WHERE pool_id = ${pool.id} ORDER BY draw_key DESC LIMIT 1`);
+    const setKey = (hex: string) => h.db.transaction(async (tx) => {
+      await tx.query(sql`SET LOCAL session_replication_role = replica`);
+      await tx.query(sql`UPDATE lottery_entries SET draw_key = decode(${hex}, 'hex') WHERE id = ${last!.id}`);
+    });
+    await setKey('00'.repeat(32));
+    const run = await closeAndDraw(pool.claimClosesAt as string);
+    expect(run.status).toBe('failed');
+    expect(run.error).toMatch(/not HMAC\(seed, id\)/);
+    const [wins] = await h.db.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM lottery_wins WHERE pool_id = ${pool.id}`);
+    expect(wins!.n).toBe(0);
+    // with the key put back, the next run draws the round, and the tampered entry does not win
+    await setKey(last!.key);
+    expect((await h.services.jobs.run('lottery-draw')).status).toBe('succeeded');
+    const won = await h.db.query<{ entry_id: string }>(sql`SELECT entry_id FROM lottery_wins WHERE pool_id = ${pool.id}`);
+    expect(won.map((w) => w.entry_id)).not.toContain(last!.id);
+    expect(won).toHaveLength(2);
+    h.clock.set(start);
+  });
+
   test('when the winners are selected, then the database refuses to turn another entry into a winner', async () => {
     const start = h.clock.now();
     const { pool } = await enteredPool(2, 5);
@@ -209,8 +237,7 @@ describe('lottery draw in bulk', () => {
     await expect(h.db.query(sql`INSERT INTO lottery_wins (pool_id, round, rank, entry_id, holder_kind, holder_id)
       SELECT e.pool_id, e.round, 3, e.id, e.holder_kind, e.holder_id FROM lottery_entries e
       WHERE e.pool_id = ${pool.id} AND NOT EXISTS (SELECT 1 FROM lottery_wins w WHERE w.entry_id = e.id) LIMIT 1`)).rejects.toThrow(/selected/);
-    await expect(h.db.query(sql`INSERT INTO lottery_wins (pool_id, round, rank, entry_id, holder_kind, holder_id)
-      VALUES (${pool.id}, 0, 3, gen_random_uuid(), 'consumer', gen_random_uuid())`)).rejects.toThrow(/must name an entry/);
+    await expect(h.db.query(sql`UPDATE lottery_wins SET voucher_id = NULL, forfeit_code = 'X' WHERE pool_id = ${pool.id}`)).rejects.toThrow(/final/);
     // a win keeps its entry, holder and voucher; wins are never deleted
     await expect(h.db.query(sql`UPDATE lottery_wins SET holder_id = gen_random_uuid() WHERE pool_id = ${pool.id}`)).rejects.toThrow(/final/);
     await expect(h.db.query(sql`UPDATE lottery_wins SET voucher_id = NULL WHERE pool_id = ${pool.id}`)).rejects.toThrow(/final/);

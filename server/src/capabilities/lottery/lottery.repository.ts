@@ -160,13 +160,15 @@ export async function fillDrawKeys(tx: Queryable, poolId: string, round: number,
 }
 
 /**
- * The stored draw keys of up to `limit` winners that do not match HMAC-SHA256(seed, id)
- * (a check of the winners: the keys were computed by the server at entry).
+ * Up to `limit` wins that do not check out: the win names no entry of its pool and round with
+ * that holder, or the entry's stored draw key is not HMAC-SHA256(seed, id) (the keys were
+ * computed by the server at entry). The select step's own check of what it wrote.
  */
-export async function wrongDrawKeys(q: Queryable, poolId: string, round: number, pads: HmacPads, limit: number): Promise<string[]> {
-  const rows = await q.query<{ id: string }>(sql`SELECT e.id FROM lottery_wins w
-    JOIN lottery_entries e ON e.id = w.entry_id
-    WHERE w.pool_id = ${poolId} AND w.round = ${round} AND e.draw_key IS DISTINCT FROM ${drawKeySql(pads)}
+export async function wrongWins(q: Queryable, poolId: string, round: number, pads: HmacPads, limit: number): Promise<string[]> {
+  const rows = await q.query<{ id: string }>(sql`SELECT w.entry_id AS id FROM lottery_wins w
+    LEFT JOIN lottery_entries e ON e.id = w.entry_id AND e.pool_id = w.pool_id AND e.round = w.round
+      AND e.holder_id = w.holder_id AND e.holder_kind = w.holder_kind
+    WHERE w.pool_id = ${poolId} AND w.round = ${round} AND (e.id IS NULL OR e.draw_key IS DISTINCT FROM ${drawKeySql(pads)})
     LIMIT ${limit}`);
   return rows.map((r) => r.id);
 }

@@ -290,8 +290,10 @@ export class LotteryService {
       await repo.analyzeWins(tx);
       const expected = Math.min(draw.winners_max, draw.entries_count);
       if (marked !== expected) throw new Error(`assertion: draw ${poolId}/${round} marked ${marked} winners, expected ${expected}`);
-      const wrong = await repo.wrongDrawKeys(tx, poolId, round, pads, 10);
-      if (wrong.length > 0) throw new Error(`assertion: draw ${poolId}/${round}: stored draw keys of ${wrong.join(', ')} are not HMAC(seed, id)`);
+      const wrong = await repo.wrongWins(tx, poolId, round, pads, 10);
+      if (wrong.length > 0) {
+        throw new Error(`assertion: draw ${poolId}/${round}: wins ${wrong.join(', ')} name no entry of the round with its holder, or a stored draw key that is not HMAC(seed, id)`);
+      }
       return repo.markSelected(tx, poolId, round, marked, now);
     });
   }
