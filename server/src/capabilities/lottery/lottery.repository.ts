@@ -160,34 +160,27 @@ export async function fillDrawKeys(tx: Queryable, poolId: string, round: number,
 }
 
 /**
- * Up to `limit` wins that do not check out: the win names no entry of its pool and round with
- * that holder, or the entry's stored draw key is not HMAC-SHA256(seed, id) (the keys were
- * computed by the server at entry). The select step's own check of what it wrote.
- */
-export async function wrongWins(q: Queryable, poolId: string, round: number, pads: HmacPads, limit: number): Promise<string[]> {
-  const rows = await q.query<{ id: string }>(sql`SELECT w.entry_id AS id FROM lottery_wins w
-    LEFT JOIN lottery_entries e ON e.id = w.entry_id AND e.pool_id = w.pool_id AND e.round = w.round
-      AND e.holder_id = w.holder_id AND e.holder_kind = w.holder_kind
-    WHERE w.pool_id = ${poolId} AND w.round = ${round} AND (e.id IS NULL OR e.draw_key IS DISTINCT FROM ${drawKeySql(pads)})
-    LIMIT ${limit}`);
-  return rows.map((r) => r.id);
-}
-
-/**
  * Writes the `n` entries with the smallest stored draw keys (read off the index in key order)
- * as the round's wins, ranked 1…n; returns how many it wrote. The entries are not touched.
+ * as the round's wins, ranked 1…n, straight from the entry rows it read (so each win names
+ * an entry of the round with that entry's holder); the entries are not touched. In the same
+ * pass it checks each winner's stored key against HMAC-SHA256(seed, id) computed in SQL (the
+ * server computed the keys at entry) and returns up to 10 winners whose key does not match.
  */
-export async function markWinners(tx: Queryable, poolId: string, round: number, n: number): Promise<number> {
-  const [row] = await tx.query<{ n: number }>(sql`
-    WITH marked AS (
+export async function markWinners(
+  tx: Queryable, poolId: string, round: number, n: number, pads: HmacPads,
+): Promise<{ marked: number; wrongKeys: string[] }> {
+  const [row] = await tx.query<{ marked: number; wrong: string[] | null }>(sql`
+    WITH s AS MATERIALIZED (
+      SELECT e.id, e.draw_key, e.holder_kind, e.holder_id, row_number() OVER (ORDER BY e.draw_key, e.id) AS rank
+      FROM lottery_entries e WHERE e.pool_id = ${poolId} AND e.round = ${round}
+      ORDER BY e.draw_key, e.id LIMIT ${n}
+    ), marked AS (
       INSERT INTO lottery_wins (pool_id, round, rank, entry_id, holder_kind, holder_id)
-      SELECT ${poolId}::uuid, ${round}::int, row_number() OVER (ORDER BY s.draw_key, s.id), s.id, s.holder_kind, s.holder_id
-      FROM (SELECT e.id, e.draw_key, e.holder_kind, e.holder_id FROM lottery_entries e
-            WHERE e.pool_id = ${poolId} AND e.round = ${round}
-            ORDER BY e.draw_key, e.id LIMIT ${n}) s
+      SELECT ${poolId}::uuid, ${round}::int, s.rank, s.id, s.holder_kind, s.holder_id FROM s
       RETURNING 1)
-    SELECT count(*)::int AS n FROM marked`);
-  return row?.n ?? 0;
+    SELECT (SELECT count(*)::int FROM marked) AS marked,
+           (SELECT array_agg(x.id) FROM (SELECT s.id FROM s WHERE s.draw_key IS DISTINCT FROM ${drawKeySql(pads, sql`s.id`)} LIMIT 10) x) AS wrong`);
+  return { marked: row?.marked ?? 0, wrongKeys: row?.wrong ?? [] };
 }
 
 /** Fresh planner statistics for lottery_wins (in the selecting transaction, they count its own new rows). */
