@@ -91,25 +91,24 @@ CREATE TRIGGER lottery_wins_no_truncate BEFORE TRUNCATE ON lottery_wins
   FOR EACH STATEMENT EXECUTE FUNCTION refuse_change();
 
 -- An entry's result, voucher and forfeit no longer change: wins live in lottery_wins (older
--- rounds keep the values they had, which the rows above copy). The draw key is still
--- computed once for entries made before migration 0009.
-CREATE OR REPLACE FUNCTION lottery_entries_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+-- rounds keep the values they had, which the rows above copy). An entry is frozen whole, but
+-- for its draw key, which is still computed once for entries made before migration 0009. The
+-- existing guard keeps checking inserts (a sealed round takes none); updates get their own
+-- trigger, which compares the whole row, so a column added later is frozen too. The old
+-- function's update branch is no longer reached.
+CREATE FUNCTION lottery_entries_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP = 'INSERT' THEN
-    IF EXISTS (SELECT 1 FROM lottery_draws d WHERE d.pool_id = NEW.pool_id AND d.round = NEW.round) THEN
-      RAISE EXCEPTION 'lottery round % of pool % is sealed', NEW.round, NEW.pool_id USING ERRCODE = 'check_violation';
-    END IF;
-    RETURN NEW;
-  END IF;
-  IF NEW.id <> OLD.id OR NEW.pool_id <> OLD.pool_id OR NEW.round <> OLD.round OR NEW.holder_id <> OLD.holder_id
-     OR NEW.holder_kind <> OLD.holder_kind OR NEW.holder_hash <> OLD.holder_hash OR NEW.entered_at <> OLD.entered_at
-     OR (OLD.draw_key IS NOT NULL AND NEW.draw_key IS DISTINCT FROM OLD.draw_key)
-     OR NEW.result IS DISTINCT FROM OLD.result OR NEW.decided_at IS DISTINCT FROM OLD.decided_at
-     OR NEW.voucher_id IS DISTINCT FROM OLD.voucher_id OR NEW.forfeit_code IS DISTINCT FROM OLD.forfeit_code THEN
+  IF to_jsonb(NEW) - 'draw_key' IS DISTINCT FROM to_jsonb(OLD) - 'draw_key'
+     OR (OLD.draw_key IS NOT NULL AND NEW.draw_key IS DISTINCT FROM OLD.draw_key) THEN
     RAISE EXCEPTION 'lottery entry % is final', OLD.id USING ERRCODE = 'check_violation';
   END IF;
   RETURN NEW;
 END $$;
+DROP TRIGGER lottery_entries_guard ON lottery_entries;
+CREATE TRIGGER lottery_entries_guard BEFORE INSERT ON lottery_entries
+  FOR EACH ROW EXECUTE FUNCTION lottery_entries_guard();
+CREATE TRIGGER lottery_entries_frozen BEFORE UPDATE ON lottery_entries
+  FOR EACH ROW EXECUTE FUNCTION lottery_entries_frozen();
 
 -- The working set of the draw's issue step is now lottery_wins.
 DROP INDEX lottery_entries_to_issue;

@@ -47,3 +47,20 @@ export async function appOver(db: Db, clock: ManualClock): Promise<Harness> {
   };
 }
 
+
+/** A fresh database for the whole test file (made in beforeAll, dropped in afterAll); call `db()` inside a test. */
+export function freshDbForFile(): { db(): Db } {
+  let fresh: { db: Db; drop(): Promise<void> } | undefined;
+  beforeAll(async () => {
+    fresh = await freshDb();
+  });
+  afterAll(async () => {
+    await fresh?.drop();
+  });
+  return {
+    db: () => {
+      if (!fresh) throw new Error('assertion: the fresh database is made in beforeAll');
+      return fresh.db;
+    },
+  };
+}

@@ -7,12 +7,12 @@
  */
 import type { LotterySummary, PublishedEntry } from '@hqt/shared';
 import { ManualClock } from '../../server/src/platform/clock';
-import { sql, type Db } from '../../server/src/platform/db';
+import { sql } from '../../server/src/platform/db';
 import { migrate, readMigrations } from '../../server/src/platform/migrate';
 import { findPool } from '../../server/src/capabilities/lottery/lottery.repository';
 import { publishedDrawFrom, verifyDraw } from '../../scripts/verify-lottery';
 import { bearer, type Harness } from '../helpers/harness';
-import { appOver, freshDb } from '../helpers/fresh-db';
+import { appOver, freshDbForFile } from '../helpers/fresh-db';
 import { bulkConsumers, HOUR_MS, openPool } from '../helpers/factories';
 import { expectReconciled } from '../helpers/reconcile';
 
@@ -20,16 +20,10 @@ const AMOUNT_FEN = 9000;
 const PASSWORD = 'bulk-pass-1';
 
 describe('migration 0013: lottery wins in their own table', () => {
-  let fresh: { db: Db; drop(): Promise<void> };
-  beforeAll(async () => {
-    fresh = await freshDb();
-  });
-  afterAll(async () => {
-    await fresh.drop();
-  });
+  const fresh = freshDbForFile();
 
   test('when a round was selected and half issued under the old schema, then its wins move over ranked by key and the next run finishes the draw', async () => {
-    const { db } = fresh;
+    const db = fresh.db();
     await migrate(db, readMigrations().filter((m) => m.version !== 13));
     const clock = new ManualClock(new Date('2026-03-02T02:00:00Z'));
     const h: Harness = await appOver(db, clock);
@@ -70,8 +64,10 @@ describe('migration 0013: lottery wins in their own table', () => {
       { rank: 2, entry_id: second.id, holder_id: second.holder_id, voucher_id: null, forfeit_code: 'ANNUAL_CAP_REACHED' },
       { rank: 3, entry_id: third.id, holder_id: third.holder_id, voucher_id: null, forfeit_code: null },
     ]);
-    // the old columns are frozen now
+    // an entry is frozen whole now (the old win columns too), and a write that changes nothing passes
     await expect(db.query(sql`UPDATE lottery_entries SET voucher_id = NULL WHERE id = ${first.id}`)).rejects.toThrow(/final/);
+    await expect(db.query(sql`UPDATE lottery_entries SET entered_at = entered_at + interval '1 second' WHERE id = ${third.id}`)).rejects.toThrow(/final/);
+    await db.query(sql`UPDATE lottery_entries SET draw_key = draw_key, holder_hash = holder_hash WHERE pool_id = ${pool.id}`);
 
     clock.set(new Date(now + HOUR_MS + 60_000));
     expect((await h.services.jobs.run('lottery-draw')).status).toBe('succeeded');

@@ -14,7 +14,7 @@ import { ManualClock } from '../../server/src/platform/clock';
 import { sql, type Db } from '../../server/src/platform/db';
 import { migrate, readMigrations } from '../../server/src/platform/migrate';
 import { bearer, type Harness } from '../helpers/harness';
-import { appOver, freshDb } from '../helpers/fresh-db';
+import { appOver, freshDbForFile } from '../helpers/fresh-db';
 import { openPool } from '../helpers/factories';
 import { claim, orgIdOf, type WalletVoucher } from '../redemptions/fixtures';
 
@@ -87,16 +87,10 @@ async function partitionsOf(db: Db, table: string, where: string): Promise<strin
 }
 
 describe('migration 0010: monthly partitions of a database with history', () => {
-  let fresh: { db: Db; drop(): Promise<void> };
-  beforeAll(async () => {
-    fresh = await freshDb();
-  });
-  afterAll(async () => {
-    await fresh.drop();
-  });
+  const fresh = freshDbForFile();
 
   test('when 0010 runs on rows of two past months, then they land in their months unchanged, every guard survives, and the books reconcile', async () => {
-    const { db } = fresh;
+    const db = fresh.db();
     // every other migration first: the code that fills the database expects them
     await migrate(db, readMigrations().filter((m) => m.version !== 10));
     const clock = new ManualClock(SEPTEMBER);
