@@ -65,10 +65,20 @@ export async function checkOverHttp(base: string, book: Book, actors: Actors): P
   // a job run right after another changes nothing (not across the moment a pool's vouchers expire)
   const untilExpiry = actors.pools.expiresAtMs - Date.now();
   if (untilExpiry > -2_000 && untilExpiry < 3_000) await sleep(untilExpiry + 2_500);
-  await call(base, 'POST', '/admin/jobs/voucher-expiry/run', { token: actors.admin });
+  const t0 = Date.now();
+  const first = await call(base, 'POST', '/admin/jobs/voucher-expiry/run', { token: actors.admin });
+  const t1 = Date.now();
   const before = await poolFigures(base, actors);
+  const t2 = Date.now();
   const again = await call(base, 'POST', '/admin/jobs/voucher-expiry/run', { token: actors.admin });
-  if (again.status !== 200 || again.body.rows !== 0) v.push(`expiry job re-run: ${again.status} rows ${String(again.body.rows)}`);
+  if (again.status !== 200 || again.body.rows !== 0) {
+    const all = await call(base, 'GET', '/admin/jobs?limit=60', { token: actors.admin });
+    const running = ((all.body.runs ?? []) as Record<string, unknown>[]).filter((r) => r.status === 'running');
+    const metricsText = await fetch(`${base}/metrics`).then((r) => r.text()).catch(() => '');
+    v.push(`jobs running: ${JSON.stringify(running).slice(0, 1500)} pool: ${metricsText.split('\n').filter((l) => l.startsWith('hqt_db_pool')).join(' | ')}`);
+    const runs = await call(base, 'GET', '/admin/jobs?job=voucher-expiry&limit=5', { token: actors.admin });
+    v.push(`expiry job re-run: ${again.status} rows ${String(again.body.rows)} after ${Date.now() - t2} ms (first run: ${first.status} in ${t1 - t0} ms ${JSON.stringify(first.body).slice(0, 300)}); latest runs: ${JSON.stringify(runs.body.runs ?? runs.status).slice(0, 1500)}`);
+  }
   if ((await poolFigures(base, actors)) !== before) v.push('expiry job re-run changed pool figures');
   return v;
 }

@@ -117,6 +117,13 @@ async function cycle(name: string, server: ServerProcess, book: Book, actors: Ac
     const db = await sqlDb();
     try {
       violations.push(...(await checkInSql(db, book)));
+      if (violations.length > 0) {
+        // what the database was doing when a check failed: the sessions that were not idle
+        const busy = await db.query<Record<string, unknown>>(sql`SELECT pid, state, wait_event_type, wait_event,
+          now() - xact_start AS xact_age, now() - state_change AS state_age, left(query, 200) AS query
+          FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'`);
+        if (busy.length > 0) violations.push(`sessions not idle: ${JSON.stringify(busy).slice(0, 3000)}`);
+      }
     } finally {
       await db.close();
     }
@@ -218,6 +225,13 @@ async function settlementKill(server: ServerProcess, book: Book, actors: Actors,
     const db = await sqlDb();
     try {
       violations.push(...(await checkInSql(db, book)));
+      if (violations.length > 0) {
+        // what the database was doing when a check failed: the sessions that were not idle
+        const busy = await db.query<Record<string, unknown>>(sql`SELECT pid, state, wait_event_type, wait_event,
+          now() - xact_start AS xact_age, now() - state_change AS state_age, left(query, 200) AS query
+          FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'`);
+        if (busy.length > 0) violations.push(`sessions not idle: ${JSON.stringify(busy).slice(0, 3000)}`);
+      }
     } finally {
       await db.close();
     }

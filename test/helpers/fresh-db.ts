@@ -13,7 +13,7 @@ import { DEMO_PASSWORD, testConfig, type Harness } from './harness';
 import { withDatabase } from './template';
 
 /** An empty database of its own on either engine. */
-export async function freshDb(): Promise<{ db: Db; drop(): Promise<void> }> {
+export async function freshDb(): Promise<{ db: Db; drop(): Promise<void>; url?: string }> {
   const url = process.env.DATABASE_URL;
   if (!url) {
     const db = await createPgliteDb({});
@@ -25,6 +25,7 @@ export async function freshDb(): Promise<{ db: Db; drop(): Promise<void> }> {
   const db = createPgDb({ url: withDatabase(url, name), poolMax: 5 });
   return {
     db,
+    url: withDatabase(url, name),
     drop: async () => {
       await db.close();
       await admin.query(sql.raw(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));

@@ -85,10 +85,44 @@ export function createPgDb(options: PgDbOptions): Db {
   });
   const orm = drizzle({ client: pool });
   const poolExecutor = prepared(orm, true);
+  /** a transaction's executor, one per pooled connection */
+  const executors = new WeakMap<pg.PoolClient, ReturnType<typeof prepared>>();
+  const executorOf = (client: pg.PoolClient) => {
+    let executor = executors.get(client);
+    if (!executor) executors.set(client, executor = prepared(drizzle({ client }), false));
+    return executor;
+  };
   return {
     kind: 'pg',
     query: <T>(statement: SQL) => runQuery<T>(poolExecutor, statement),
-    transaction: (fn) => orm.transaction((tx) => fn(queryableOf(prepared(tx, false)))),
+    async transaction(fn) {
+      // Not drizzle's `transaction`: it sends BEGIN before its try, so a BEGIN that fails on a
+      // connection the server just ended (pg_terminate_backend, a restart) never released the
+      // client. Each such failure lost one pool slot for good, until requests and jobs waited
+      // on an empty pool (found by test/faults; test/platform/db-pg-transaction.test.ts).
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN').catch((beginErr: unknown) => {
+          broken = beginErr as Error;
+          throw beginErr;
+        });
+        try {
+          const result = await fn(queryableOf(executorOf(client)));
+          await client.query('COMMIT');
+          return result;
+        } catch (err) {
+          // a failed COMMIT has already ended the transaction; a ROLLBACK after it only warns
+          await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
+            broken = rollbackErr as Error;
+          });
+          throw err;
+        }
+      } finally {
+        // a client whose state is unknown (BEGIN or ROLLBACK failed) is destroyed, not reused
+        client.release(broken);
+      }
+    },
     async withConnection(fn) {
       const client = await pool.connect();
       const clientOrm = drizzle({ client });
@@ -98,10 +132,16 @@ export function createPgDb(options: PgDbOptions): Db {
         },
         query: async <T>(statement: SQL) => runQuery<T>(clientOrm, statement),
       };
+      let failed: Error | undefined;
       try {
         return await fn(conn);
+      } catch (err) {
+        // destroyed rather than reused: its session state (an advisory lock whose unlock
+        // failed, a transaction left open) is unknown
+        failed = err as Error;
+        throw err;
       } finally {
-        client.release();
+        client.release(failed);
       }
     },
     close: () => pool.end(),
