@@ -92,10 +92,12 @@ async function drawChecks(db: Db, poolId: string, winners: number) {
   return { issued: v?.n ?? 0, distinctHolders: v?.holders ?? 0, exactlyWinners: v?.n === winners && v?.holders === winners, winnersHaveTheSmallestKeys: !!cut?.ok };
 }
 
-async function intakeRun(o: BenchOptions, dbUrl: string, poolId: string, tokens: string[], from: number) {
+async function intakeRun(o: BenchOptions, dbUrl: string, poolId: string, tokens: string[], from: number, batching: 'on' | 'off') {
   const loadBefore = await waitForQuiet(o.quietWaitS, o.quietLoad, say);
   const hello = await measureHello(INTAKE_CONNECTIONS, 10, o.workers);
-  const server = await startServer({ env: serverEnv({ DATABASE_URL: dbUrl, WORKERS: String(o.workers), LOG_LEVEL: o.logLevel, RATE_LIMIT_LOTTERY_ENTRIES: '1000000' }) });
+  const server = await startServer({ env: serverEnv({
+    DATABASE_URL: dbUrl, WORKERS: String(o.workers), LOG_LEVEL: o.logLevel, RATE_LIMIT_LOTTERY_ENTRIES: '1000000', LOTTERY_ENTRY_BATCHING: batching,
+  }) });
   let next = from;
   let created = 0;
   const other: Record<string, number> = {};
@@ -157,27 +159,35 @@ export async function lotteryBench(o: BenchOptions): Promise<void> {
       }
     })();
     const tokens = signTokens(Array.from({ length: 400_000 }, () => randomUUID()), () => [[null, 'consumer' as Role]]);
-    const intake = [];
+    // each run twice: one statement per entry (LOTTERY_ENTRY_BATCHING=off, the baseline), then batched (the default)
+    type IntakeRun = Awaited<ReturnType<typeof intakeRun>>;
+    const intake: IntakeRun[] = [];
+    const single: IntakeRun[] = [];
     let from = 0;
     for (let r = 1; r <= o.runs; r++) {
-      const run = await intakeRun(o, bdb.url, intakePool, tokens, from);
-      from += run.used;
-      intake.push(run);
-      say(`  intake run ${r}: ${run.load.rps} entries/s (hello ${run.hello.rps} → ${run.ratio}), created ${run.created}, p50 ${run.load.p50Ms} ms, p99 ${run.load.p99Ms} ms, other ${JSON.stringify(run.other)}, load ${run.loadBefore}→${run.loadAfter}`);
+      for (const batching of ['off', 'on'] as const) {
+        const run = await intakeRun(o, bdb.url, intakePool, tokens, from, batching);
+        from += run.used;
+        (batching === 'on' ? intake : single).push(run);
+        say(`  intake run ${r}, batching ${batching}: ${run.load.rps} entries/s (hello ${run.hello.rps} → ${run.ratio}), created ${run.created}, p50 ${run.load.p50Ms} ms, p99 ${run.load.p99Ms} ms, other ${JSON.stringify(run.other)}, load ${run.loadBefore}→${run.loadAfter}`);
+      }
     }
     const rec = await reconcile(db, systemClock, {});
     const summary = {
       entries, winners, bulkLoadS: loadS, drawS, steps, drawTargetS: 60, ...checks, reconcileClean: rec.ok,
       intakeRps: median(intake.map((x) => x.load.rps)), intakeHelloRps: median(intake.map((x) => x.hello.rps)), intakeRatio: median(intake.map((x) => x.ratio)),
       intakeP50Ms: median(intake.map((x) => x.load.p50Ms)), intakeP99Ms: median(intake.map((x) => x.load.p99Ms)),
+      singleRps: median(single.map((x) => x.load.rps)), singleRatio: median(single.map((x) => x.ratio)),
+      singleP99Ms: median(single.map((x) => x.load.p99Ms)),
+      batchedOverSingle: round(median(intake.map((x) => x.load.rps)) / Math.max(1, median(single.map((x) => x.load.rps))), 2),
     };
-    const file = writeResults('lottery', { options: o, machine: machine(), summary, draw, intake });
-    say(`lottery: ${entries} entries loaded in ${loadS} s; draw of ${winners} + issuance ${drawS} s (target ≤ 60); intake ${summary.intakeRps} entries/s = ${summary.intakeRatio} × hello; checks ${JSON.stringify(checks)}; reconcile ${rec.ok} → ${file}`);
+    const file = writeResults('lottery', { options: o, machine: machine(), summary, draw, intake, single });
+    say(`lottery: ${entries} entries loaded in ${loadS} s; draw of ${winners} + issuance ${drawS} s (target ≤ 60); intake ${summary.intakeRps} entries/s = ${summary.intakeRatio} × hello (one statement per entry: ${summary.singleRps} = ${summary.singleRatio} × hello; batched ${summary.batchedOverSingle} ×); checks ${JSON.stringify(checks)}; reconcile ${rec.ok} → ${file}`);
     if (o.record) {
       appendSummary(`${new Date().toISOString().slice(0, 16)} · lottery · scale ${o.scale} (${entries.toLocaleString('en')} entries, ${winners.toLocaleString('en')} winners), nproc ${machine().nproc}, `
         + `load ${loadBefore} before the load, ${drawLoadBefore}→${draw.drawLoadAfter} around the draw · bulk load ${loadS} s · **draw + issuance ${drawS} s** (seal ${steps.seal}, select ${steps.selectWinners}, issue ${steps.issueBatch}, finish ${steps.finish}; target ≤ 60 s) · `
         + `winners = vouchers, distinct: ${checks.exactlyWinners}, smallest keys won: ${checks.winnersHaveTheSmallestKeys}, reconcile clean: ${rec.ok} · `
-        + `intake ${intake.length} runs × ${INTAKE_SECONDS} s at ${INTAKE_CONNECTIONS} connections: **${summary.intakeRps.toLocaleString('en')} entries/s = ${summary.intakeRatio} × hello** (${summary.intakeHelloRps.toLocaleString('en')}), p50 ${summary.intakeP50Ms} ms, p99 ${summary.intakeP99Ms} ms`);
+        + `intake ${intake.length} runs × ${INTAKE_SECONDS} s at ${INTAKE_CONNECTIONS} connections: **${summary.intakeRps.toLocaleString('en')} entries/s = ${summary.intakeRatio} × hello** (${summary.intakeHelloRps.toLocaleString('en')}), p50 ${summary.intakeP50Ms} ms, p99 ${summary.intakeP99Ms} ms, batched; one statement per entry in the same run: ${summary.singleRps.toLocaleString('en')} entries/s = ${summary.singleRatio} × hello, p99 ${summary.singleP99Ms} ms (batched = ${summary.batchedOverSingle} × single)`);
     }
   } finally {
     await db.close();

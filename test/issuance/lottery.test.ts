@@ -6,6 +6,7 @@ import { expectReconciled } from '../helpers/reconcile';
 import { bulkConsumers, HOUR_MS, openPool, poolEquation } from '../helpers/factories';
 import { sql } from '../../server/src/platform/db';
 import { HttpProblem } from '../../server/src/app/problem';
+import { metrics } from '../../server/src/platform/metrics';
 import { hmacPads } from '../../server/src/capabilities/lottery';
 import { drawKeySql } from '../../server/src/capabilities/lottery/lottery.repository';
 import { fetchAndVerify, publishedDrawFrom, verifyDraw } from '../../scripts/verify-lottery';
@@ -95,6 +96,32 @@ describe('lottery (摇号)', () => {
     const early = await h.http().get(`/api/v1/pools/${pool.id}/lottery/entries`).set(await asUser('13800138000'));
     expect(early.status).toBe(409);
     expect(early.body.code).toBe('LOTTERY_NOT_DRAWN');
+  });
+
+  test('when many holders enter at once, each twice, then their entries share statements (the entry batcher) and each holder has one entry', async () => {
+    const pool = await lotteryPool({ budgetFen: 10 * AMOUNT_FEN });
+    const logins = await bulkConsumers(h, 40);
+    const auths = await Promise.all(logins.map((l) => asUser(l)));
+    const before = (await metrics.lotteryEntryBatchSize.get()).values;
+    const figure = (values: typeof before, name: string) => values.find((v) => v.metricName === name)?.value ?? 0;
+    const replies = await Promise.all(auths.flatMap((auth) => [0, 1].map(() =>
+      h.http().post(`/api/v1/pools/${pool.id}/lottery/entries`).set(auth).send())));
+    const after = (await metrics.lotteryEntryBatchSize.get()).values;
+    expect(replies.every((r) => r.status === 201 || r.status === 200)).toBe(true);
+    for (let i = 0; i < logins.length; i++) {
+      const pair = replies.slice(2 * i, 2 * i + 2);
+      expect(pair.map((r) => r.status).sort()).toEqual([200, 201]);
+      expect(pair[0]!.body.entryId).toBe(pair[1]!.body.entryId);
+    }
+    const [n] = await h.db.query<{ n: number; holders: number }>(sql`SELECT count(*)::int AS n, count(DISTINCT holder_id)::int AS holders
+      FROM lottery_entries WHERE pool_id = ${pool.id}`);
+    expect(n).toEqual({ n: 40, holders: 40 });
+    // every request went through a batch, and batches held more than one entry
+    const members = figure(after, 'hqt_lottery_entry_batch_size_sum') - figure(before, 'hqt_lottery_entry_batch_size_sum');
+    const batches = figure(after, 'hqt_lottery_entry_batch_size_count') - figure(before, 'hqt_lottery_entry_batch_size_count');
+    expect(members).toBe(80);
+    expect(batches).toBeLessThan(members);
+    expect(await h.services.lottery.entryBatcher?.flushAll()).toBeUndefined();
   });
 
   test('when the caller cannot hold the vouchers or the pool is not a lottery, then NOT_ELIGIBLE / WRONG_DISTRIBUTION', async () => {

@@ -95,7 +95,9 @@ export function createServices(deps: AppDeps): Services {
   const redemptionBatcher = redemptions.batcher;
   if (redemptionBatcher) deps.shutdownHooks?.onFlush('redemption-batcher', () => redemptionBatcher.flushAll());
   const ledgerOps = new LedgerOpsService(deps.db, deps.clock);
-  const lottery = new LotteryService(deps.db, deps.clock, audit, pools, vouchers);
+  const lottery = new LotteryService(deps.db, deps.clock, audit, pools, vouchers, undefined, deps.config.lotteryEntryBatching);
+  const entryBatcher = lottery.entryBatcher;
+  if (entryBatcher) deps.shutdownHooks?.onFlush('lottery-entry-batcher', () => entryBatcher.flushAll());
   const settlement = new SettlementService(deps.db, deps.clock, audit);
   const reports = new ReportsService(deps.db, deps.reportsDb ?? deps.db, deps.clock, pools);
   const jobs = new JobRunner(deps.db, deps.clock, deps.logger, { scheduleOverride: deps.config.jobsScheduleOverride });

@@ -49,6 +49,7 @@ export interface Config {
   claimBatching: Readonly<BatchingOptions>;
   /** concurrent redemptions folded into one transaction (capabilities/redemptions/redemption-batcher.ts) */
   redemptionBatching: Readonly<BatchingOptions>;
+  lotteryEntryBatching: Readonly<BatchingOptions>;
   /** claims, lottery entries and redemptions answer 503 OVERLOADED while more queries wait for a connection */
   dbWaitingMax: number;
   /** monthly partitions of journal_entries and redemptions kept ready after the current month (jobs/partitions.job.ts) */
@@ -139,6 +140,15 @@ export const envSchema = Joi.object({
     .description('most redemptions waiting for a batch (in this process); more answer 503 OVERLOADED with Retry-After'),
   REDEMPTION_BATCHES_IN_FLIGHT: Joi.number().integer().min(1).max(16).default(4)
     .description('redemption batches in flight at once (each locks its own vouchers)'),
+  LOTTERY_ENTRY_BATCHING: Joi.string().valid('on', 'off').default('on')
+    .description('fold concurrent lottery entries to one pool round into one statement (off: one statement per entry)'),
+  LOTTERY_ENTRY_BATCH_MAX: Joi.number().integer().min(1).max(2000).default(200).description('most lottery entries in one batch'),
+  LOTTERY_ENTRY_BATCH_WAIT_MS: Joi.number().integer().min(0).max(100).default(2)
+    .description('how long the first entry to an idle pool round waits for others to join its batch'),
+  LOTTERY_ENTRY_QUEUE_MAX: Joi.number().integer().min(1).max(1_000_000).default(20_000)
+    .description('most lottery entries waiting per pool round (in this process); more answer 503 OVERLOADED with Retry-After'),
+  LOTTERY_ENTRY_BATCHES_IN_FLIGHT: Joi.number().integer().min(1).max(16).default(2)
+    .description('entry batches of one pool round in flight at once'),
   DB_WAITING_MAX: Joi.number().integer().min(1).max(1_000_000).default(2000)
     .description('claims, lottery entries and redemptions answer 503 OVERLOADED (Retry-After) while more queries than this wait for a database connection'),
   PARTITION_MONTHS_AHEAD: Joi.number().integer().min(1).max(24).default(3)
@@ -269,6 +279,13 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       waitMs: v.REDEMPTION_BATCH_WAIT_MS as number,
       queueMax: Math.max(v.REDEMPTION_QUEUE_MAX as number, v.REDEMPTION_BATCH_MAX as number),
       inFlightMax: v.REDEMPTION_BATCHES_IN_FLIGHT as number,
+    }),
+    lotteryEntryBatching: Object.freeze({
+      enabled: v.LOTTERY_ENTRY_BATCHING === 'on',
+      batchMax: v.LOTTERY_ENTRY_BATCH_MAX as number,
+      waitMs: v.LOTTERY_ENTRY_BATCH_WAIT_MS as number,
+      queueMax: Math.max(v.LOTTERY_ENTRY_QUEUE_MAX as number, v.LOTTERY_ENTRY_BATCH_MAX as number),
+      inFlightMax: v.LOTTERY_ENTRY_BATCHES_IN_FLIGHT as number,
     }),
     dbWaitingMax: v.DB_WAITING_MAX as number,
     partitionMonthsAhead: v.PARTITION_MONTHS_AHEAD as number,

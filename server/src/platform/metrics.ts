@@ -1,7 +1,7 @@
 /**
  * Owns the Prometheus metrics (prom-client). Counters and histograms live in this process and
  * are fed by the HTTP middleware below and by small hooks (the job runner; the claim and
- * redemption batchers feed `metrics.claimBatchSize` and `metrics.redemptionBatchSize`). Figures that live in the database — pool budgets, the last
+ * redemption and lottery entry batchers feed `metrics.claimBatchSize`, `metrics.redemptionBatchSize` and `metrics.lotteryEntryBatchSize`). Figures that live in the database — pool budgets, the last
  * job runs, the last reconciliation — are read on scrape, bounded, so every instance reports
  * the same truth. Under WORKERS > 1 the cluster primary sums the workers (platform/cluster.ts);
  * database figures are then taken from the first worker instead of summed.
@@ -75,6 +75,10 @@ export const metrics = {
   }),
   redemptionBatchSize: new client.Histogram({
     name: 'hqt_redemption_batch_size', help: 'Redemptions folded into one transaction by the redemption batcher',
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
+  }),
+  lotteryEntryBatchSize: new client.Histogram({
+    name: 'hqt_lottery_entry_batch_size', help: 'Lottery entries folded into one statement by the entry batcher',
     buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
   }),
   jobRuns: new client.Counter({

@@ -86,6 +86,53 @@ export async function enterOnce(
   return { outcome, entry: outcome === 'maxed' ? null : (entry as EntryRow) };
 }
 
+export type EntryOutcome = 'prior' | 'created' | 'maxed';
+
+/**
+ * enterOnce for many holders of one pool round in ONE statement (the entry batcher): per
+ * holder its entry of this round ('prior'), else 'maxed', else the new entry ('created')
+ * unless the round is sealed. A holder with no row answers through the careful path, as
+ * with enterOnce. The holders must be distinct.
+ */
+export async function enterMany(
+  q: Queryable, poolId: string, round: number, entries: NewEntry[], at: Date,
+): Promise<Map<string, { outcome: EntryOutcome; entry: EntryRow | null }>> {
+  const out = new Map<string, { outcome: EntryOutcome; entry: EntryRow | null }>();
+  if (entries.length === 0) return out;
+  const rows = await q.query<EntryRow & { outcome: EntryOutcome; maxed_holder: string | null }>(sql`
+    WITH open AS (
+      SELECT 1 FROM pools p WHERE p.id = ${poolId} AND p.status IN ('scheduled', 'open')
+    ), req AS (
+      SELECT * FROM unnest(${`{${entries.map((e) => e.id).join(',')}}`}::uuid[], ${`{${entries.map((e) => e.holderKind).join(',')}}`}::text[],
+        ${`{${entries.map((e) => e.holderId).join(',')}}`}::uuid[], ${`{${entries.map((e) => e.holderHash).join(',')}}`}::text[],
+        ${`{${entries.map((e) => e.drawKey.toString('hex')).join(',')}}`}::text[]) AS r(id, holder_kind, holder_id, holder_hash, draw_key_hex)
+      WHERE EXISTS (SELECT 1 FROM open)
+    ), prior AS (
+      SELECT e.* FROM lottery_entries e JOIN req r ON e.pool_id = ${poolId} AND e.round = ${round} AND e.holder_id = r.holder_id
+    ), maxed AS (
+      SELECT c.holder_id FROM holder_pool_counters c JOIN req r ON c.pool_id = ${poolId} AND c.holder_id = r.holder_id
+      WHERE c.claimed >= c.max_claims AND NOT EXISTS (SELECT 1 FROM prior p WHERE p.holder_id = c.holder_id)
+    ), ins AS (
+      INSERT INTO lottery_entries (id, pool_id, round, holder_kind, holder_id, holder_hash, draw_key, entered_at)
+      SELECT r.id, ${poolId}::uuid, ${round}::int, r.holder_kind, r.holder_id, r.holder_hash, decode(r.draw_key_hex, 'hex'), ${at.toISOString()}::timestamptz
+      FROM req r
+      WHERE NOT EXISTS (SELECT 1 FROM prior p WHERE p.holder_id = r.holder_id) AND NOT EXISTS (SELECT 1 FROM maxed m WHERE m.holder_id = r.holder_id)
+        AND NOT EXISTS (SELECT 1 FROM lottery_draws d WHERE d.pool_id = ${poolId} AND d.round = ${round})
+      ORDER BY r.holder_id
+      ON CONFLICT (pool_id, round, holder_id) DO NOTHING
+      RETURNING ${ENTRY_COLUMNS}
+    )
+    SELECT 'prior' AS outcome, NULL::uuid AS maxed_holder, ${ENTRY_COLUMNS} FROM prior
+    UNION ALL SELECT 'created', NULL::uuid, * FROM ins
+    UNION ALL SELECT 'maxed', holder_id, NULL::uuid, NULL::uuid, NULL::int, NULL::text, NULL::uuid, NULL::text, NULL::timestamptz,
+                     NULL::text, NULL::uuid, NULL::text, NULL::timestamptz FROM maxed`);
+  for (const { outcome, maxed_holder: maxedHolder, ...entry } of rows) {
+    if (outcome === 'maxed') out.set(maxedHolder as string, { outcome, entry: null });
+    else out.set(entry.holder_id, { outcome, entry: entry as EntryRow });
+  }
+  return out;
+}
+
 /**
  * An entry with its win, if any: a win lives in lottery_wins (migration 0013); an older round
  * may carry an explicit 'lost' on the entry.

@@ -11,6 +11,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { LotteryEntry, LotteryOutcome, LotterySummary, PublishedEntry } from '@hqt/shared';
+import { BATCHING_OFF, type BatchingOptions } from '../../platform/batching';
 import type { Clock } from '../../platform/clock';
 import { sql, type Db, type Queryable } from '../../platform/db';
 import { PG_CHECK_VIOLATION, pgErrorOf } from '../../platform/pg-errors';
@@ -22,6 +23,7 @@ import {
 } from '../pools';
 import { BatchDoesNotFit, type IssueOutcome, type VouchersService } from '../vouchers';
 import { hmacPads, holderHash } from './draw-key';
+import { EntryBatcher } from './entry-batcher';
 import * as repo from './lottery.repository';
 import type { DrawRow, EntryRow, WinRow } from './lottery.repository';
 
@@ -81,9 +83,14 @@ export class LotteryService {
     private readonly pools: PoolsService, private readonly vouchers: VouchersService,
     /** wins issued per transaction (smaller in tests, to run many batches) */
     private readonly issueBatchMax = ISSUE_BATCH,
+    entryBatching: BatchingOptions = BATCHING_OFF,
   ) {
     if (!Number.isSafeInteger(issueBatchMax) || issueBatchMax < 1) throw new Error(`assertion: bad lottery issue batch ${issueBatchMax}`);
+    this.entryBatcher = entryBatching.enabled ? new EntryBatcher(db, clock, entryBatching) : null;
   }
+
+  /** null when LOTTERY_ENTRY_BATCHING is off: every entry is then its own statement */
+  readonly entryBatcher: EntryBatcher | null;
 
   /** A lottery pool the actor may see, with the holder it acts as (null for issuers and the platform). */
   private async lotteryPool(actor: Actor, poolId: string): Promise<{ pool: PoolRow; holder: Holder | null }> {
@@ -109,7 +116,8 @@ export class LotteryService {
 
   /**
    * Enters the round taking entries now. A repeat returns the same entry with `created: false`.
-   * The common case is one statement (repo.enterOnce); anything unusual — a pool not seen,
+   * The common case is one statement (repo.enterOnce), or one statement for a batch of
+ * concurrent entries (EntryBatcher, repo.enterMany); anything unusual — a pool not seen,
    * closed or sealed meanwhile, a concurrent duplicate — answers through the careful path.
    */
   async enter(actor: Actor, poolId: string): Promise<{ created: boolean; entry: LotteryEntry }> {
@@ -119,6 +127,12 @@ export class LotteryService {
     if (!cached || !holder || !window) return this.enterCarefully(actor, poolId);
     const eligibility = await this.pools.eligibilityMany(this.db, cached, [holder]);
     if (!eligibility.get(holder.id)?.eligible) return this.enterCarefully(actor, poolId);
+    if (this.entryBatcher) {
+      const batched = await this.entryBatcher.enter(cached, this.newEntry(cached, window.round, holder));
+      if (batched) return { created: batched.created, entry: entryView(batched.entry) };
+      this.entryPools.delete(poolId);
+      return this.enterCarefully(actor, poolId);
+    }
     const done = await repo.enterOnce(this.db, this.newEntry(cached, window.round, holder), this.clock.now());
     if (done?.outcome === 'prior') return { created: false, entry: entryView(done.entry as EntryRow) };
     if (done?.outcome === 'created') return { created: true, entry: entryView(done.entry as EntryRow) };
