@@ -9,6 +9,9 @@
  * data for good); the intake runs `--runs` times.
  */
 import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Role } from '@hqt/shared';
 import { systemClock } from '../../server/src/platform/clock';
@@ -20,6 +23,7 @@ import {
   appendSummary, createBenchDatabase, load, load1, machine, measureHello, median, openDb, round, say, serverEnv, startServer,
   waitForQuiet, writeResults, type BenchOptions, type LoadResult,
 } from './lib';
+import { profileSummary } from './profile';
 import { inProcessApp, openPool, seedOrganisations, signTokens, staff, VOUCHER_FEN } from './setup';
 
 const LOAD_CHUNK = 1_000_000;
@@ -95,9 +99,13 @@ async function drawChecks(db: Db, poolId: string, winners: number) {
 async function intakeRun(o: BenchOptions, dbUrl: string, poolId: string, tokens: string[], from: number, batching: 'on' | 'off') {
   const loadBefore = await waitForQuiet(o.quietWaitS, o.quietLoad, say);
   const hello = await measureHello(INTAKE_CONNECTIONS, 10, o.workers);
-  const server = await startServer({ env: serverEnv({
-    DATABASE_URL: dbUrl, WORKERS: String(o.workers), LOG_LEVEL: o.logLevel, RATE_LIMIT_LOTTERY_ENTRIES: '1000000', LOTTERY_ENTRY_BATCHING: batching,
-  }) });
+  const profileDir = path.join(os.tmpdir(), `hqt-prof-lottery-${process.pid}-${from}`);
+  const server = await startServer({
+    env: serverEnv({
+      DATABASE_URL: dbUrl, WORKERS: String(o.workers), LOG_LEVEL: o.logLevel, RATE_LIMIT_LOTTERY_ENTRIES: '1000000', LOTTERY_ENTRY_BATCHING: batching,
+    }),
+    nodeArgs: o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+  });
   let next = from;
   let created = 0;
   const other: Record<string, number> = {};
@@ -117,7 +125,7 @@ async function intakeRun(o: BenchOptions, dbUrl: string, poolId: string, tokens:
         },
       }],
     });
-    return { hello, load: result, created, other, ratio: round(result.rps / hello.rps, 2), used: next - from, loadBefore, loadAfter: load1() };
+    return { hello, load: result, created, other, ratio: round(result.rps / hello.rps, 2), used: next - from, loadBefore, loadAfter: load1(), profileDir };
   } finally {
     await server.stop();
   }
@@ -169,6 +177,10 @@ export async function lotteryBench(o: BenchOptions): Promise<void> {
         const run = await intakeRun(o, bdb.url, intakePool, tokens, from, batching);
         from += run.used;
         (batching === 'on' ? intake : single).push(run);
+        if (o.cpuProf) {
+          say(`  profile (batching ${batching}): ${JSON.stringify(profileSummary(run.profileDir, 25))}`);
+          rmSync(run.profileDir, { recursive: true, force: true });
+        }
         say(`  intake run ${r}, batching ${batching}: ${run.load.rps} entries/s (hello ${run.hello.rps} → ${run.ratio}), created ${run.created}, p50 ${run.load.p50Ms} ms, p99 ${run.load.p99Ms} ms, other ${JSON.stringify(run.other)}, load ${run.loadBefore}→${run.loadAfter}`);
       }
     }
