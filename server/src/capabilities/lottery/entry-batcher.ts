@@ -98,7 +98,9 @@ export class EntryBatcher {
       const batch = this.take(q);
       q.inFlight++;
       metrics.lotteryEntryBatchSize.observe(batch.length);
-      this.run(q, batch).finally(() => {
+      this.run(q, batch).catch((err: unknown) => {
+        for (const m of batch) m.reject(err); // members already answered keep their answer
+      }).finally(() => {
         q.inFlight--;
         if (q.waiting.length > 0) {
           if (this.drained.length > 0) this.flush(q);
