@@ -7,6 +7,7 @@ import { pgFloorBench } from './pg-floor';
 import { redeemBench } from './redeem';
 import { reportsBench } from './reports';
 import { claimStormBench, embeddedBench } from './storm-bench';
+import { voucherInsertBench } from './voucher-insert';
 
 export interface Benchmark {
   /** runs the built server (server/dist), so the runner builds it first */
@@ -23,4 +24,5 @@ export const BENCHMARKS: Record<string, Benchmark> = {
   lottery: { needsBuild: true, run: lotteryBench },
   reports: { needsBuild: true, run: reportsBench },
   embedded: { needsBuild: true, run: embeddedBench },
+  'voucher-insert': { needsBuild: false, run: voucherInsertBench },
 };
