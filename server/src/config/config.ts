@@ -266,32 +266,26 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS as number,
     shutdownDelayMs: v.SHUTDOWN_DELAY_MS as number,
     jobsScheduleOverride: Object.freeze({ ...((v.JOBS_SCHEDULE_OVERRIDE as Record<string, string> | undefined) ?? {}) }),
-    claimBatching: Object.freeze({
-      enabled: v.CLAIM_BATCHING === 'on',
-      batchMax: v.CLAIM_BATCH_MAX as number,
-      waitMs: v.CLAIM_BATCH_WAIT_MS as number,
-      queueMax: Math.max(v.CLAIM_QUEUE_MAX as number, v.CLAIM_BATCH_MAX as number),
-      inFlightMax: v.CLAIM_BATCHES_IN_FLIGHT as number,
-    }),
-    redemptionBatching: Object.freeze({
-      enabled: v.REDEMPTION_BATCHING === 'on',
-      batchMax: v.REDEMPTION_BATCH_MAX as number,
-      waitMs: v.REDEMPTION_BATCH_WAIT_MS as number,
-      queueMax: Math.max(v.REDEMPTION_QUEUE_MAX as number, v.REDEMPTION_BATCH_MAX as number),
-      inFlightMax: v.REDEMPTION_BATCHES_IN_FLIGHT as number,
-    }),
-    lotteryEntryBatching: Object.freeze({
-      enabled: v.LOTTERY_ENTRY_BATCHING === 'on',
-      batchMax: v.LOTTERY_ENTRY_BATCH_MAX as number,
-      waitMs: v.LOTTERY_ENTRY_BATCH_WAIT_MS as number,
-      queueMax: Math.max(v.LOTTERY_ENTRY_QUEUE_MAX as number, v.LOTTERY_ENTRY_BATCH_MAX as number),
-      inFlightMax: v.LOTTERY_ENTRY_BATCHES_IN_FLIGHT as number,
-    }),
+    claimBatching: batchingOf(v, 'CLAIM'),
+    redemptionBatching: batchingOf(v, 'REDEMPTION'),
+    lotteryEntryBatching: batchingOf(v, 'LOTTERY_ENTRY'),
     dbWaitingMax: v.DB_WAITING_MAX as number,
     partitionMonthsAhead: v.PARTITION_MONTHS_AHEAD as number,
     jobRunsRetentionDays: v.JOB_RUNS_RETENTION_DAYS as number,
   };
   return Object.freeze(config);
+}
+
+/** A request batcher's settings from its five variables, `<prefix>_BATCHING`, `_BATCH_MAX`, `_BATCH_WAIT_MS`, `_QUEUE_MAX`, `_BATCHES_IN_FLIGHT`. */
+function batchingOf(v: Record<string, unknown>, prefix: 'CLAIM' | 'REDEMPTION' | 'LOTTERY_ENTRY'): Readonly<BatchingOptions> {
+  const batchMax = v[`${prefix}_BATCH_MAX`] as number;
+  return Object.freeze({
+    enabled: v[`${prefix}_BATCHING`] === 'on',
+    batchMax,
+    waitMs: v[`${prefix}_BATCH_WAIT_MS`] as number,
+    queueMax: Math.max(v[`${prefix}_QUEUE_MAX`] as number, batchMax),
+    inFlightMax: v[`${prefix}_BATCHES_IN_FLIGHT`] as number,
+  });
 }
 
 function pickSecrets(v: Record<string, unknown>): Partial<Record<(typeof SECRET_NAMES)[number], string>> {

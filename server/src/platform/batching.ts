@@ -18,6 +18,25 @@ export interface BatchingOptions {
 /** Batching off: every request is its own transaction. */
 export const BATCHING_OFF: Readonly<BatchingOptions> = Object.freeze({ enabled: false, batchMax: 1, waitMs: 0, queueMax: 1, inFlightMax: 1 });
 
+/**
+ * The next batch of a queue: up to `batchMax` members, oldest first, no two sharing a key
+ * (`keysOf`: what makes two members collide in one transaction, e.g. the same holder); the
+ * others keep their places, in order, for the next batch.
+ */
+export function takeBatch<M>(waiting: readonly M[], batchMax: number, keysOf: (m: M) => readonly string[]): { batch: M[]; rest: M[] } {
+  const batch: M[] = [];
+  const rest: M[] = [];
+  const seen = new Set<string>();
+  for (const m of waiting) {
+    const keys = keysOf(m);
+    if (batch.length < batchMax && keys.every((k) => !seen.has(k))) {
+      for (const k of keys) seen.add(k);
+      batch.push(m);
+    } else rest.push(m);
+  }
+  return { batch, rest };
+}
+
 export function assertBatchingOptions(name: string, options: BatchingOptions): void {
   if (options.batchMax < 1 || options.queueMax < options.batchMax || options.inFlightMax < 1) {
     throw new Error(`assertion: ${name} options out of range ${JSON.stringify(options)}`);

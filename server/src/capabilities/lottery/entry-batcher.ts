@@ -17,7 +17,7 @@
  *
  * Entries need no Idempotency-Key: a holder has one entry per round, and a repeat returns it.
  */
-import { assertBatchingOptions, type BatchingOptions } from '../../platform/batching';
+import { assertBatchingOptions, takeBatch, type BatchingOptions } from '../../platform/batching';
 import type { Clock } from '../../platform/clock';
 import type { Db } from '../../platform/db';
 import { metrics } from '../../platform/metrics';
@@ -114,15 +114,7 @@ export class EntryBatcher {
 
   /** Up to batchMax members, at most one per holder, oldest first; the rest keep their places. */
   private take(q: RoundQueue): Member[] {
-    const batch: Member[] = [];
-    const rest: Member[] = [];
-    const holders = new Set<string>();
-    for (const m of q.waiting) {
-      if (batch.length < this.options.batchMax && !holders.has(m.entry.holderId)) {
-        holders.add(m.entry.holderId);
-        batch.push(m);
-      } else rest.push(m);
-    }
+    const { batch, rest } = takeBatch(q.waiting, this.options.batchMax, (m) => [m.entry.holderId]);
     q.waiting = rest;
     return batch;
   }

@@ -27,7 +27,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parseToken, type RedeemRequest } from '@hqt/shared';
-import { assertBatchingOptions, BATCHING_OFF, type BatchingOptions } from '../../platform/batching';
+import { assertBatchingOptions, BATCHING_OFF, takeBatch, type BatchingOptions } from '../../platform/batching';
 import type { Clock } from '../../platform/clock';
 import type { Db, Queryable } from '../../platform/db';
 import { metrics } from '../../platform/metrics';
@@ -131,19 +131,7 @@ export class RedemptionBatcher {
 
   /** Up to batchMax members, at most one per voucher code and per key, oldest first; the rest keep their places. */
   private take(): Member[] {
-    const batch: Member[] = [];
-    const rest: Member[] = [];
-    const codes = new Set<string>();
-    const keys = new Set<string>();
-    for (const m of this.waiting) {
-      const code = codeOf(m);
-      const key = keyRefId(refOf(m));
-      if (batch.length < this.options.batchMax && !codes.has(code) && !keys.has(key)) {
-        codes.add(code);
-        keys.add(key);
-        batch.push(m);
-      } else rest.push(m);
-    }
+    const { batch, rest } = takeBatch(this.waiting, this.options.batchMax, (m) => [`code:${codeOf(m)}`, `key:${keyRefId(refOf(m))}`]);
     this.waiting = rest;
     return batch;
   }

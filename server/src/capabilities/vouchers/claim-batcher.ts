@@ -23,7 +23,7 @@
  * - a queue holds at most `queueMax` requests; more answer 503 OVERLOADED with Retry-After.
  */
 import { performance } from 'node:perf_hooks';
-import { assertBatchingOptions, BATCHING_OFF, type BatchingOptions } from '../../platform/batching';
+import { assertBatchingOptions, BATCHING_OFF, takeBatch, type BatchingOptions } from '../../platform/batching';
 import type { Clock } from '../../platform/clock';
 import type { Db, Queryable } from '../../platform/db';
 import { metrics } from '../../platform/metrics';
@@ -208,15 +208,7 @@ export class ClaimBatcher {
 
   /** Up to batchMax members, at most one per holder, oldest first; the rest keep their places. */
   private take(q: PoolQueue): Member[] {
-    const batch: Member[] = [];
-    const rest: Member[] = [];
-    const holders = new Set<string>();
-    for (const m of q.waiting) {
-      if (batch.length < this.options.batchMax && !holders.has(m.holder.id)) {
-        holders.add(m.holder.id);
-        batch.push(m);
-      } else rest.push(m);
-    }
+    const { batch, rest } = takeBatch(q.waiting, this.options.batchMax, (m) => [m.holder.id]);
     q.waiting = rest;
     return batch;
   }
