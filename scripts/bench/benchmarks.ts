@@ -7,6 +7,7 @@ import { pgFloorBench } from './pg-floor';
 import { redeemBench } from './redeem';
 import { reportsBench } from './reports';
 import { claimStormBench, embeddedBench } from './storm-bench';
+import { voucherIdsBench } from './voucher-ids';
 import { voucherInsertBench } from './voucher-insert';
 
 export interface Benchmark {
@@ -25,4 +26,5 @@ export const BENCHMARKS: Record<string, Benchmark> = {
   reports: { needsBuild: true, run: reportsBench },
   embedded: { needsBuild: true, run: embeddedBench },
   'voucher-insert': { needsBuild: false, run: voucherInsertBench },
+  'voucher-ids': { needsBuild: false, run: voucherIdsBench },
 };

@@ -25,11 +25,11 @@
  *   row), and every member of a batch that fails;
  * - the queue holds at most `queueMax` requests; more answer 503 OVERLOADED with Retry-After.
  */
-import { randomUUID } from 'node:crypto';
 import { parseToken, type RedeemRequest } from '@hqt/shared';
 import { assertBatchingOptions, BATCHING_OFF, takeBatch, type BatchingOptions } from '../../platform/batching';
 import type { Clock } from '../../platform/clock';
 import type { Db, Queryable } from '../../platform/db';
+import { timeOrderedId } from '../../platform/ids';
 import { metrics } from '../../platform/metrics';
 import { HttpProblem } from '../../app/problem';
 import { claimKeys, fingerprintOf, finishKeys, keyRefId, type KeyRef, type StoredAnswer } from '../../app/idempotency';
@@ -174,7 +174,7 @@ export class RedemptionBatcher {
         const e = await this.service.check(factsOf.get(m) as repo.RedemptionFacts | null, m.merchantId, m.body, now);
         const remainder = e.singleUse && e.discountFen !== e.ctx.balance_fen;
         if (e.ctx.redemption_mode !== 'direct' || remainder) singly.push(m);
-        else moves.push({ m, e, id: randomUUID() });
+        else moves.push({ m, e, id: timeOrderedId() });
       } catch (err) {
         if (!(err instanceof HttpProblem) || err.status >= 500) throw err;
         answers.set(m, problemAnswer(err));

@@ -14,6 +14,7 @@ import {
 } from '@hqt/shared';
 import type { Clock } from '../../platform/clock';
 import type { Db, Queryable } from '../../platform/db';
+import { timeOrderedId } from '../../platform/ids';
 import { HttpProblem } from '../../app/problem';
 import { idempotent, type StoredAnswer } from '../../app/idempotency';
 import type { AuditService } from '../audit';
@@ -130,7 +131,7 @@ export class RedemptionsService {
       const e = await this.evaluate(tx, merchantId, body, now, true);
       const confirm = e.ctx.redemption_mode === 'confirm';
       if (confirm && (!body.contractRef || !body.invoiceNo)) throw new HttpProblem('B2B_DETAILS_REQUIRED');
-      const id = randomUUID();
+      const id = timeOrderedId();
       const move = movementOf(e, id, merchantId, now);
       const after = confirm ? await ledger.hold(tx, move) : await ledger.redeem(tx, move);
       if (!after) throw new Error(`assertion: locked voucher ${e.ctx.voucher_id} refused ${e.discountFen}`);

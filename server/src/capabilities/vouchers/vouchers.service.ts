@@ -12,6 +12,7 @@ import {
 } from '@hqt/shared';
 import type { Clock } from '../../platform/clock';
 import type { Db, Queryable } from '../../platform/db';
+import { timeOrderedId } from '../../platform/ids';
 import { HttpProblem } from '../../app/problem';
 import { idempotent, type AnswerCodec, type StoredAnswer } from '../../app/idempotency';
 import type { AuditService } from '../audit';
@@ -126,7 +127,7 @@ export class VouchersService {
     }
     if (!(await ledger.reserve(tx, pool.id, amountFen))) throw new HttpProblem('POOL_EXHAUSTED');
     const validUntil = validUntilOf(pool, now);
-    const id = randomUUID();
+    const id = timeOrderedId();
     const [voucher] = await repo.insertVouchers(tx, [{
       id, code: voucherCodeFromBytes(randomBytes(CODE_ENTROPY_BYTES)), poolId: pool.id, issuerId: pool.issuer_id, holderKind: req.holder.kind,
       holderId: req.holder.id, amountFen, providerId: req.providerId ?? null, validFrom: now, validUntil,
@@ -281,7 +282,7 @@ export class VouchersService {
     const validUntil = validUntilOf(pool, now);
     const entropy = randomBytes(CODE_ENTROPY_BYTES * reqs.length); // one read of the OS's randomness per batch, not per voucher
     const rows: VoucherRow[] = reqs.map((r, i) => ({
-      id: randomUUID(), code: voucherCodeFromBytes(entropy.subarray(i * CODE_ENTROPY_BYTES, (i + 1) * CODE_ENTROPY_BYTES)), pool_id: pool.id, issuer_id: pool.issuer_id,
+      id: timeOrderedId(), code: voucherCodeFromBytes(entropy.subarray(i * CODE_ENTROPY_BYTES, (i + 1) * CODE_ENTROPY_BYTES)), pool_id: pool.id, issuer_id: pool.issuer_id,
       holder_kind: r.holder.kind, holder_id: r.holder.id, amount_fen: pool.amount_fen, balance_fen: pool.amount_fen, held_fen: 0,
       provider_id: null, valid_from: at, valid_until: validUntil.toISOString(), status: 'active', source,
       source_ref: r.sourceRef ?? null, revoke_reason: null, issued_at: at, updated_at: at,
