@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   // two instances starting at once on an empty database: one seeds, the other then finds users
   const seeded = config.seedDemo && await withAdvisoryLock(opened.db, SEED_LOCK_KEY, (db) => seedDemoIfEmpty(db, config, logger));
   const reportsDb: Db | undefined = config.reportsDatabaseUrl
-    ? createPgDb({ url: config.reportsDatabaseUrl, poolMax: config.reportsDatabasePoolMax, applicationName: 'hqt-reports' })
+    ? createPgDb({ url: config.reportsDatabaseUrl, poolMax: config.reportsDatabasePoolMax, applicationName: 'hqt-reports', connectWaitMs: config.databaseConnectWaitMs })
     : undefined;
   const shutdownHooks = new ShutdownHooks();
 

@@ -38,6 +38,8 @@ export interface HarnessOptions {
   demo?: boolean;
   env?: Record<string, string>;
   now?: Date;
+  /** the PostgreSQL-server engine's pool (ignored on PGlite) */
+  pool?: { max: number; connectWaitMs: number };
 }
 
 export function testConfig(extra: Record<string, string> = {}): Readonly<Config> {
@@ -53,7 +55,7 @@ export function testConfig(extra: Record<string, string> = {}): Readonly<Config>
   });
 }
 
-export async function openTestDb(): Promise<{ db: Db; drop(): Promise<void>; url: string | null }> {
+export async function openTestDb(pool: HarnessOptions['pool'] = { max: 20, connectWaitMs: 10_000 }): Promise<{ db: Db; drop(): Promise<void>; url: string | null }> {
   const url = process.env.DATABASE_URL;
   if (!url) {
     const db = await createPgliteDb({ loadDataDir: new Blob([readFileSync(pgliteTemplateFile())]) });
@@ -63,7 +65,7 @@ export async function openTestDb(): Promise<{ db: Db; drop(): Promise<void>; url
   const admin = createPgDb({ url, poolMax: 1 });
   await admin.query(sql.raw(`CREATE DATABASE ${name} TEMPLATE ${pgTemplateDb()}`));
   const dbUrl = withDatabase(url, name);
-  const db = createPgDb({ url: dbUrl, poolMax: 20 });
+  const db = createPgDb({ url: dbUrl, poolMax: pool.max, connectWaitMs: pool.connectWaitMs });
   return {
     db,
     url: dbUrl,
@@ -86,7 +88,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   });
   const logger = createLogger(config.logLevel, sink);
   const clock = new ManualClock(options.now ?? new Date());
-  const { db, drop } = await openTestDb();
+  const { db, drop } = await openTestDb(options.pool);
   const deps = { config, db, logger, clock };
   const services = createServices(deps);
   const { app } = createApp(deps, services);

@@ -13,7 +13,7 @@ import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
 import type { Config } from '../config/config';
 import type { Clock } from '../platform/clock';
-import { sql, type Db } from '../platform/db';
+import { DatabaseBusy, sql, type Db } from '../platform/db';
 import type { Logger } from '../platform/logger';
 import { migrationsApplied } from '../platform/migrate';
 import { AuditService, auditRoutes } from '../capabilities/audit';
@@ -44,6 +44,8 @@ import { sharedRedis } from '../platform/redis';
 
 export const API_VERSION = '0.1.0';
 const JSON_BODY_LIMIT = '100kb';
+/** Retry-After of a request that found no free database connection in time */
+const BUSY_RETRY_AFTER_SECONDS = 1;
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{8,64}$/;
 
 export interface AppDeps {
@@ -146,6 +148,11 @@ function problemHandler(logger: Logger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
     if (res.headersSent) return;
     if (err instanceof HttpProblem) return sendProblem(res, err, req.originalUrl);
+    if (err instanceof DatabaseBusy) {
+      return sendProblem(res, new HttpProblem('OVERLOADED', 'The database is saturated: no connection came free in time', {
+        headers: { 'Retry-After': String(BUSY_RETRY_AFTER_SECONDS) },
+      }), req.originalUrl);
+    }
     const e = err as { type?: string; status?: number; message?: string };
     if (e.type === 'entity.parse.failed') return sendProblem(res, new HttpProblem('MALFORMED_JSON', e.message), req.originalUrl);
     if (e.type === 'entity.too.large') return sendProblem(res, new HttpProblem('PAYLOAD_TOO_LARGE', `The limit is ${JSON_BODY_LIMIT}`));

@@ -21,6 +21,8 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | null;
   databasePoolMax: number;
+  /** how long a query waits for a free pg connection before answering 503 OVERLOADED */
+  databaseConnectWaitMs: number;
   jwtKeys: { current: JwtKey; previous: JwtKey | null };
   qrSecret: string;
   idHashSecret: string;
@@ -80,6 +82,8 @@ export const envSchema = Joi.object({
   DATABASE_URL: Joi.string().uri({ scheme: ['postgres', 'postgresql'] }).max(2048)
     .description('PostgreSQL server; when unset the embedded PGlite in DATA_DIR is used'),
   DATABASE_POOL_MAX: Joi.number().integer().min(1).max(500).default(20).description('pg pool size'),
+  DB_CONNECT_WAIT_MS: Joi.number().integer().min(100).max(120_000).default(10_000)
+    .description('how long a query waits for a free pg connection; past it the request answers 503 OVERLOADED with Retry-After (a job run fails and runs again)'),
   JWT_SECRET: secret.description('HS256 signing key for access tokens (≥ 32 characters)'),
   JWT_KEY_ID: Joi.string().pattern(/^[A-Za-z0-9._-]{1,64}$/).default('k1').description('kid of JWT_SECRET'),
   JWT_PREVIOUS_SECRET: secret.description('previous signing key, still accepted during a rotation'),
@@ -235,6 +239,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     dataDir,
     databaseUrl: (v.DATABASE_URL as string | undefined) ?? null,
     databasePoolMax: v.DATABASE_POOL_MAX as number,
+    databaseConnectWaitMs: v.DB_CONNECT_WAIT_MS as number,
     jwtKeys: {
       current: { id: v.JWT_KEY_ID as string, secret: secrets.JWT_SECRET as string },
       previous: v.JWT_PREVIOUS_SECRET

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
-import { normaliseRows, parseInt8, queryableOf, runQuery, type Connection, type Db, type SQL } from './db';
+import { DatabaseBusy, normaliseRows, parseInt8, queryableOf, runQuery, type Connection, type Db, type SQL } from './db';
 
 pg.types.setTypeParser(20, parseInt8);
 
@@ -64,15 +64,34 @@ export interface PgDbOptions {
   url: string;
   poolMax: number;
   applicationName?: string;
+  /** how long a query waits for a free connection before it fails with DatabaseBusy (default 10 s) */
+  connectWaitMs?: number;
+}
+
+/** pg-pool's error when no client came free within connectionTimeoutMillis */
+const POOL_WAIT_TIMEOUT = 'timeout exceeded when trying to connect';
+
+/** The pool's wait timeout, found through drizzle's wrapping (`cause`), as DatabaseBusy; anything else unchanged. */
+function busyOr(err: unknown, waitedMs: number): unknown {
+  let e: unknown = err;
+  for (let depth = 0; depth < 5 && e instanceof Error; depth++) {
+    if (e.message === POOL_WAIT_TIMEOUT) return new DatabaseBusy(waitedMs);
+    e = (e as { cause?: unknown }).cause;
+  }
+  return err;
 }
 
 export function createPgDb(options: PgDbOptions): Db {
+  const connectWaitMs = options.connectWaitMs ?? 10_000;
+  const connect = () => pool.connect().catch((err: unknown) => {
+    throw busyOr(err, connectWaitMs);
+  });
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolMax,
     application_name: options.applicationName ?? 'hqt',
     options: '-c timezone=UTC',
-    connectionTimeoutMillis: 10_000,
+    connectionTimeoutMillis: connectWaitMs,
     idleTimeoutMillis: 30_000,
   });
   // An idle client that loses its connection must not crash the process; the pool replaces it.
@@ -94,13 +113,15 @@ export function createPgDb(options: PgDbOptions): Db {
   };
   return {
     kind: 'pg',
-    query: <T>(statement: SQL) => runQuery<T>(poolExecutor, statement),
+    query: <T>(statement: SQL) => runQuery<T>(poolExecutor, statement).catch((err: unknown) => {
+      throw busyOr(err, connectWaitMs);
+    }),
     async transaction(fn) {
       // Not drizzle's `transaction`: it sends BEGIN before its try, so a BEGIN that fails on a
       // connection the server just ended (pg_terminate_backend, a restart) never released the
       // client. Each such failure lost one pool slot for good, until requests and jobs waited
       // on an empty pool (found by test/faults; test/platform/db-pg-transaction.test.ts).
-      const client = await pool.connect();
+      const client = await connect();
       let broken: Error | undefined;
       try {
         await client.query('BEGIN').catch((beginErr: unknown) => {
@@ -124,7 +145,7 @@ export function createPgDb(options: PgDbOptions): Db {
       }
     },
     async withConnection(fn) {
-      const client = await pool.connect();
+      const client = await connect();
       const clientOrm = drizzle({ client });
       const conn: Connection = {
         exec: async (script) => {

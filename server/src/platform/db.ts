@@ -10,6 +10,18 @@ export { sql, type SQL };
 
 export type Row = Record<string, unknown>;
 
+/**
+ * No database connection came free within the pool's wait (DB_CONNECT_WAIT_MS): the database
+ * is saturated or stalled. Requests answer it as 503 OVERLOADED with Retry-After, not as an
+ * internal error; nothing was written, since the statement never reached the database.
+ */
+export class DatabaseBusy extends Error {
+  constructor(waitedMs: number) {
+    super(`no database connection came free within ${waitedMs} ms`);
+    this.name = 'DatabaseBusy';
+  }
+}
+
 export interface Queryable {
   /** Runs one statement and returns its rows. */
   query<T = Row>(statement: SQL): Promise<T[]>;

@@ -19,7 +19,7 @@ export interface OpenedDb {
 
 export async function openDatabase(config: Readonly<Config>, logger: Logger, applicationName = 'hqt'): Promise<OpenedDb> {
   if (config.databaseUrl) {
-    const db = createPgDb({ url: config.databaseUrl, poolMax: config.databasePoolMax, applicationName });
+    const db = createPgDb({ url: config.databaseUrl, poolMax: config.databasePoolMax, applicationName, connectWaitMs: config.databaseConnectWaitMs });
     return { db, close: () => db.close() };
   }
   const lock = lockDataDir(config.dataDir);
