@@ -151,3 +151,14 @@ export async function inProcessApp(db: Db, databaseUrl: string, extraEnv: Record
   const { port } = http.address() as { port: number };
   return { services, base: `http://127.0.0.1:${port}`, close: () => new Promise<void>((resolve) => http.close(() => resolve())) };
 }
+
+/** A funded, open lottery pool of 1,000 vouchers, made through the API of an in-process app: its id and issuer (the statement benches). */
+export async function benchLotteryPool(db: Db, databaseUrl: string): Promise<{ id: string; issuer_id: string }> {
+  await seedOrganisations(db);
+  const app = await inProcessApp(db, databaseUrl);
+  const poolId = await openPool(app.base, await staff(app.base), { distribution: 'lottery', budgetFen: 1000 * VOUCHER_FEN });
+  await app.close();
+  const [pool] = await db.query<{ id: string; issuer_id: string }>(sql`SELECT id, issuer_id FROM pools WHERE id = ${poolId}`);
+  if (!pool) throw new Error('assertion: the bench pool exists');
+  return pool;
+}

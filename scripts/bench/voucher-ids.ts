@@ -16,7 +16,7 @@ import { timeOrderedId } from '../../server/src/platform/ids';
 import {
   appendSummary, createBenchDatabase, load1, machine, median, openDb, round, say, waitForQuiet, writeResults, type BenchOptions,
 } from './lib';
-import { inProcessApp, openPool, seedOrganisations, staff, VOUCHER_FEN } from './setup';
+import { benchLotteryPool, VOUCHER_FEN } from './setup';
 
 const BATCH = 5000;
 const ROUNDS = 8;
@@ -30,12 +30,7 @@ export async function voucherIdsBench(o: BenchOptions): Promise<void> {
   const db = openDb(bdb.url, 2);
   const prefill = Math.max(BATCH, Math.round(PREFILL * o.scale));
   try {
-    await seedOrganisations(db);
-    const app = await inProcessApp(db, bdb.url);
-    const poolId = await openPool(app.base, await staff(app.base), { distribution: 'lottery', budgetFen: 1000 * VOUCHER_FEN });
-    await app.close();
-    const [pool] = await db.query<{ id: string; issuer_id: string }>(sql`SELECT id, issuer_id FROM pools WHERE id = ${poolId}`);
-    if (!pool) throw new Error('assertion: the bench pool exists');
+    const pool = await benchLotteryPool(db, bdb.url);
     const columns = `INSERT INTO vouchers (id, code, pool_id, issuer_id, holder_kind, holder_id, amount_fen, balance_fen,
       valid_from, valid_until, status, source, source_ref, issued_at, updated_at)`;
     const rest = `upper(substr(md5(random()::text), 1, 16)) || '0', '${pool.id}', '${pool.issuer_id}', 'consumer', gen_random_uuid(),

@@ -7,11 +7,10 @@
  * bigger table. Figures: the median milliseconds per statement of each way and their ratio.
  */
 import { performance } from 'node:perf_hooks';
-import { sql } from '../../server/src/platform/db';
 import {
   appendSummary, createBenchDatabase, load1, machine, median, openDb, round, say, waitForQuiet, writeResults, type BenchOptions,
 } from './lib';
-import { inProcessApp, openPool, seedOrganisations, staff, VOUCHER_FEN } from './setup';
+import { benchLotteryPool, VOUCHER_FEN } from './setup';
 
 const BATCH = 5000;
 const ROUNDS = 12;
@@ -20,12 +19,7 @@ export async function voucherInsertBench(o: BenchOptions): Promise<void> {
   const bdb = await createBenchDatabase(o.databaseUrl);
   const db = openDb(bdb.url, 2);
   try {
-    await seedOrganisations(db);
-    const app = await inProcessApp(db, bdb.url);
-    const poolId = await openPool(app.base, await staff(app.base), { distribution: 'lottery', budgetFen: 1000 * VOUCHER_FEN });
-    await app.close();
-    const [pool] = await db.query<{ id: string; issuer_id: string }>(sql`SELECT id, issuer_id FROM pools WHERE id = ${poolId}`);
-    if (!pool) throw new Error('assertion: the bench pool exists');
+    const pool = await benchLotteryPool(db, bdb.url);
     const runs: { statementMs: number; foreignKeysMs: number; ratio: number; loadBefore: number; loadAfter: number }[] = [];
     for (let r = 1; r <= o.runs; r++) {
       const loadBefore = await waitForQuiet(o.quietWaitS, o.quietLoad, say);
