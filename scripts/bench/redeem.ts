@@ -68,6 +68,8 @@ interface RedeemRun {
   answeredNotStored: number;
   storedNotAnswered: number;
   profile?: unknown;
+  /** the run went past the last fresh voucher and wrapped round to spent ones: its figures count refusals, not redemptions */
+  ranOut: boolean;
   loadBefore: number;
   loadAfter: number;
 }
@@ -134,7 +136,7 @@ async function oneRun(o: BenchOptions, dbUrl: string, wallets: Wallet[], from: n
     run = {
       hello, load: result, redemptions, replays, otherCodes, redemptionsPerS: round(redemptions / seconds), ratioRps: round(result.rps / hello.rps, 2),
       stored: stored.size, storedMatches: answeredNotStored === 0 && storedNotAnswered <= CONNECTIONS, answeredNotStored, storedNotAnswered,
-      loadBefore, loadAfter: load1(),
+      ranOut: next > wallets.length, loadBefore, loadAfter: load1(),
     };
     return { run, used: next - from };
   } finally {
@@ -169,23 +171,28 @@ export async function redeemBench(o: BenchOptions): Promise<void> {
       from += used;
       runs.push(run);
       say(`  run ${r}: ${run.redemptionsPerS} redemptions/s (+${run.replays} replays), ${run.load.rps} req/s (hello ${run.hello.rps} → ${run.ratioRps}), `
-        + `p50 ${run.load.p50Ms} ms, p99 ${run.load.p99Ms} ms, other ${JSON.stringify(run.otherCodes)}, stored ${run.storedMatches ? 'matches' : 'MISMATCH'} (${run.answeredNotStored} answered not stored, ${run.storedNotAnswered} cut off at the end), load ${run.loadBefore}→${run.loadAfter}`);
+        + `p50 ${run.load.p50Ms} ms, p99 ${run.load.p99Ms} ms, other ${JSON.stringify(run.otherCodes)}, stored ${run.storedMatches ? 'matches' : 'MISMATCH'} (${run.answeredNotStored} answered not stored, ${run.storedNotAnswered} cut off at the end), load ${run.loadBefore}→${run.loadAfter}${run.ranOut ? ' — RAN OUT of fresh vouchers (try a larger --scale)' : ''}`);
       if (from >= wallets.length) break;
     }
     const report = await reconcile(db, systemClock, {});
+    // a run that ran out of fresh vouchers is left out of the medians (unless every run did)
+    const fresh = runs.filter((x) => !x.ranOut);
+    const counted = fresh.length > 0 ? fresh : runs;
+    const leftOut = runs.length - counted.length;
+    const note = leftOut > 0 ? `; ${leftOut} run(s) ran out of fresh vouchers and are left out of the medians` : '';
     const summary = {
       vouchers: voucherCount, merchants: MERCHANTS, connections: CONNECTIONS, replayShare: REPLAY_SHARE,
-      redemptionsPerS: median(runs.map((x) => x.redemptionsPerS)), rps: median(runs.map((x) => x.load.rps)),
-      helloRps: median(runs.map((x) => x.hello.rps)), ratio: median(runs.map((x) => x.ratioRps)),
-      p50Ms: median(runs.map((x) => x.load.p50Ms)), p99Ms: median(runs.map((x) => x.load.p99Ms)),
-      storedMatches: runs.every((x) => x.storedMatches), reconcileClean: report.ok,
+      redemptionsPerS: median(counted.map((x) => x.redemptionsPerS)), rps: median(counted.map((x) => x.load.rps)),
+      helloRps: median(counted.map((x) => x.hello.rps)), ratio: median(counted.map((x) => x.ratioRps)),
+      p50Ms: median(counted.map((x) => x.load.p50Ms)), p99Ms: median(counted.map((x) => x.load.p99Ms)),
+      storedMatches: runs.every((x) => x.storedMatches), reconcileClean: report.ok, runsLeftOut: leftOut,
     };
     const file = writeResults('redeem', { options: o, machine: machine(), summary, runs });
-    say(`redeem: median ${summary.redemptionsPerS} redemptions/s, ${summary.rps} req/s = ${summary.ratio} × hello (${summary.helloRps}), p50 ${summary.p50Ms} ms, p99 ${summary.p99Ms} ms, reconcile ${report.ok ? 'clean' : 'DIFFERENCES'} → ${file}`);
+    say(`redeem: median ${summary.redemptionsPerS} redemptions/s, ${summary.rps} req/s = ${summary.ratio} × hello (${summary.helloRps}), p50 ${summary.p50Ms} ms, p99 ${summary.p99Ms} ms, reconcile ${report.ok ? 'clean' : 'DIFFERENCES'}${note} → ${file}`);
     if (o.record) {
       appendSummary(`${new Date().toISOString().slice(0, 16)} · redeem · scale ${o.scale} (${voucherCount.toLocaleString('en')} vouchers), ${MERCHANTS} cashiers, ${CONNECTIONS} connections, 5% replays, workers ${o.workers}, ${runs.length} runs × ${RUN_SECONDS} s, `
         + `nproc ${machine().nproc}, load ${runs.map((x) => `${x.loadBefore}→${x.loadAfter}`).join(', ')} · **${summary.redemptionsPerS.toLocaleString('en')} redemptions/s**, `
-        + `${summary.rps.toLocaleString('en')} req/s = **${summary.ratio} × hello** (${summary.helloRps.toLocaleString('en')}), p50 ${summary.p50Ms} ms, p99 ${summary.p99Ms} ms · stored = answered: ${summary.storedMatches} · reconcile clean: ${report.ok}`);
+        + `${summary.rps.toLocaleString('en')} req/s = **${summary.ratio} × hello** (${summary.helloRps.toLocaleString('en')}), p50 ${summary.p50Ms} ms, p99 ${summary.p99Ms} ms · stored = answered: ${summary.storedMatches} · reconcile clean: ${report.ok}${note}`);
     }
   } finally {
     await db.close();
