@@ -179,7 +179,8 @@ export async function redeemBench(o: BenchOptions): Promise<void> {
     const fresh = runs.filter((x) => !x.ranOut);
     const counted = fresh.length > 0 ? fresh : runs;
     const leftOut = runs.length - counted.length;
-    const note = leftOut > 0 ? `; ${leftOut} run(s) ran out of fresh vouchers and are left out of the medians` : '';
+    const note = fresh.length === 0 ? '; EVERY run ran out of fresh vouchers: the figures count refusals (try a larger --scale)'
+      : leftOut > 0 ? `; ${leftOut} run(s) ran out of fresh vouchers and are left out of the medians` : '';
     const summary = {
       vouchers: voucherCount, merchants: MERCHANTS, connections: CONNECTIONS, replayShare: REPLAY_SHARE,
       redemptionsPerS: median(counted.map((x) => x.redemptionsPerS)), rps: median(counted.map((x) => x.load.rps)),
