@@ -4,6 +4,9 @@
  * exactness probe: when demand equals the budget, no caller may ever be told "sold out".
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Role } from '@hqt/shared';
 import type { Services } from '../../server/src/app/create-app';
@@ -11,7 +14,8 @@ import { systemClock } from '../../server/src/platform/clock';
 import { sql, type Db } from '../../server/src/platform/db';
 import { reconcile } from '../../server/src/capabilities/ledger';
 import type { Actor } from '../../server/src/capabilities/identity';
-import { createBenchDatabase, load1, machine, median, openDb, round, say, waitForQuiet, writeResults, appendSummary, type BenchOptions } from './lib';
+import { createBenchDatabase, cpuPerOp, cpuSnapshot, load1, machine, median, openDb, round, say, waitForQuiet, writeResults, appendSummary, type BenchOptions } from './lib';
+import { profileSummary, profileWhile } from './profile';
 import { inProcessApp, openPool, seedOrganisations, staff, VOUCHER_FEN } from './setup';
 
 const CALLERS = 2000;
@@ -28,10 +32,12 @@ interface EngineRun {
   claimsPerS: number;
   issued: number;
   overSold: boolean;
+  /** CPU per successful claim over the storm: this process (the claim service) and PostgreSQL */
+  cpu: { nodeUs: number; postgresUs: number };
 }
 
 /** CALLERS loops, each claiming with fresh holders until told the pool is sold out (or `perCaller` claims). */
-async function drive(services: Services, poolId: string, perCaller: number): Promise<Omit<EngineRun, 'issued' | 'overSold'>> {
+async function drive(services: Services, poolId: string, perCaller: number): Promise<Omit<EngineRun, 'issued' | 'overSold' | 'cpu'>> {
   let successes = 0;
   let soldOut = 0;
   const other: Record<string, number> = {};
@@ -74,6 +80,7 @@ export async function claimEngineBench(o: BenchOptions): Promise<void> {
   const app = await inProcessApp(db, bdb.url, claimSettingsFromEnv());
   const { services } = app;
   const base = app.base;
+  const profileDir = mkdtempSync(path.join(os.tmpdir(), 'hqt-claim-engine-prof-'));
   const runs: (EngineRun & { loadBefore: number; loadAfter: number; probe: { successes: number; soldOut: number; pass: boolean } })[] = [];
   try {
     await seedOrganisations(db);
@@ -81,7 +88,10 @@ export async function claimEngineBench(o: BenchOptions): Promise<void> {
     for (let r = 1; r <= o.runs; r++) {
       const loadBefore = await waitForQuiet(o.quietWaitS, o.quietLoad, say);
       const poolId = await openPool(base, s, { budgetFen: capacity * VOUCHER_FEN });
-      const run = await drive(services, poolId, Number.MAX_SAFE_INTEGER);
+      const cpuBefore = cpuSnapshot();
+      const storm = () => drive(services, poolId, Number.MAX_SAFE_INTEGER);
+      const driven = o.cpuProf ? await profileWhile(profileDir, storm) : await storm();
+      const run = { ...driven, cpu: cpuPerOp(cpuBefore, cpuSnapshot(), driven.successes) };
       const stored = await issuedIn(db, poolId);
       const probePool = await openPool(base, s, { budgetFen: probeCapacity * VOUCHER_FEN });
       const probe = await drive(services, probePool, probeCapacity / CALLERS);
@@ -91,23 +101,28 @@ export async function claimEngineBench(o: BenchOptions): Promise<void> {
         probe: { successes: probe.successes, soldOut: probe.soldOut, pass: probe.soldOut === 0 && probe.successes === probeCapacity && probeStored.n === probeCapacity },
       };
       runs.push(entry);
-      say(`  run ${r}: ${entry.claimsPerS} claims/s (${entry.successes} in ${entry.seconds} s), issued ${entry.issued}/${capacity}, probe ${entry.probe.pass ? 'ok' : 'FAILED'}, load ${loadBefore}→${entry.loadAfter}`);
+      say(`  run ${r}: ${entry.claimsPerS} claims/s (${entry.successes} in ${entry.seconds} s), issued ${entry.issued}/${capacity}, probe ${entry.probe.pass ? 'ok' : 'FAILED'}, `
+        + `CPU per claim: node ${entry.cpu.nodeUs} µs, PostgreSQL ${entry.cpu.postgresUs} µs, load ${loadBefore}→${entry.loadAfter}`);
     }
+    const profile = o.cpuProf ? profileSummary(profileDir, 30) : null;
+    if (profile) say(`  profile of the storms: ${JSON.stringify(profile)}`);
     const report = await reconcile(db, systemClock, {});
     const summary = {
-      claimsPerS: median(runs.map((x) => x.claimsPerS)), target: 40_000, capacity, callers: CALLERS,
+      claimsPerS: median(runs.map((x) => x.claimsPerS)), target: 40_000,
+      cpuPerClaimUs: { node: median(runs.map((x) => x.cpu.nodeUs)), postgres: median(runs.map((x) => x.cpu.postgresUs)) }, capacity, callers: CALLERS,
       zeroOversell: runs.every((x) => !x.overSold && x.issued === capacity), probeNeverSoldOutEarly: runs.every((x) => x.probe.pass),
       reconcileClean: report.ok, batching: { defaults: 'on, 500 per batch, 2 in flight', overrides: claimSettingsFromEnv() },
     };
-    const file = writeResults('claim-engine', { options: o, machine: machine(), summary, runs });
+    const file = writeResults('claim-engine', { options: o, machine: machine(), summary, runs, ...(profile ? { profile } : {}) });
     say(`claim-engine: median ${summary.claimsPerS} claims/s (target ≥ 40,000); zero oversell ${summary.zeroOversell}; probe ${summary.probeNeverSoldOutEarly}; reconcile ${report.ok ? 'clean' : 'DIFFERENCES'} → ${file}`);
     if (o.record) {
       appendSummary(`${new Date().toISOString().slice(0, 16)} · claim-engine · scale ${o.scale}, ${o.runs} runs, nproc ${machine().nproc}, load ${runs.map((x) => `${x.loadBefore}→${x.loadAfter}`).join(', ')} · `
-        + `**${summary.claimsPerS.toLocaleString('en')} claims/s** median (target ≥ 40,000) · zero oversell: ${summary.zeroOversell} · exact-demand probe never sold out early: ${summary.probeNeverSoldOutEarly} · reconcile clean: ${report.ok}`);
+        + `**${summary.claimsPerS.toLocaleString('en')} claims/s** median (target ≥ 40,000) · CPU per claim: node ${summary.cpuPerClaimUs.node} µs, PostgreSQL ${summary.cpuPerClaimUs.postgres} µs · zero oversell: ${summary.zeroOversell} · exact-demand probe never sold out early: ${summary.probeNeverSoldOutEarly} · reconcile clean: ${report.ok}`);
     }
   } finally {
     await app.close();
     await db.close();
     await bdb.drop();
+    rmSync(profileDir, { recursive: true, force: true });
   }
 }

@@ -6,7 +6,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -321,4 +321,50 @@ export function appendSummary(line: string, on: 'postgres-server' | 'pglite' = '
 
 export function say(s: string): void {
   process.stdout.write(s + '\n');
+}
+
+// ---- CPU accounting (Linux /proc) ----
+
+/** CPU seconds used so far by this process and by every PostgreSQL process on the machine (its server's backends). */
+export interface CpuSnapshot {
+  selfS: number;
+  postgresS: number;
+}
+
+const CLOCK_TICKS_PER_S = 100; // USER_HZ on Linux
+
+function postgresCpuS(): number {
+  let ticks = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const comm = stat.slice(stat.indexOf('(') + 1, close);
+      if (comm !== 'postgres' && comm !== 'postmaster') continue;
+      const fields = stat.slice(close + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
+    } catch {
+      // the process ended between the listing and the read
+    }
+  }
+  return ticks / CLOCK_TICKS_PER_S;
+}
+
+export function cpuSnapshot(): CpuSnapshot {
+  const u = process.cpuUsage();
+  return { selfS: (u.user + u.system) / 1e6, postgresS: postgresCpuS() };
+}
+
+/**
+ * CPU microseconds per operation between two snapshots, for this process (node) and for
+ * PostgreSQL. A backend that exits between the snapshots takes its time with it, so the
+ * PostgreSQL figure is a lower bound when connections close during the window (the benches
+ * keep their pools open).
+ */
+export function cpuPerOp(before: CpuSnapshot, after: CpuSnapshot, ops: number): { nodeUs: number; postgresUs: number } {
+  return {
+    nodeUs: round(((after.selfS - before.selfS) * 1e6) / ops, 1),
+    postgresUs: round(((after.postgresS - before.postgresS) * 1e6) / ops, 1),
+  };
 }

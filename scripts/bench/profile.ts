@@ -3,7 +3,8 @@
  * self time per function and per package (node_modules/<name>, our server code, node
  * internals, GC, idle), as shares of all samples.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import path from 'node:path';
 
 interface ProfileNode {
@@ -58,6 +59,25 @@ export function profileSummary(dir: string, top: number): ProfileSummary | null 
   const rank = (m: Map<string, number>) => [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, top)
     .map(([name, ms]) => ({ name, pct: Math.round((ms / total) * 1000) / 10 }));
   return { files: files.length, totalMs: Math.round(total), byPackage: rank(byPkg), byFunction: rank(byFn) };
+}
+
+/**
+ * Profiles this process while `work` runs (V8's sampling profiler through the inspector, the
+ * same data as `node --cpu-prof` but only for that window) and writes the profile into `dir`.
+ */
+export async function profileWhile<T>(dir: string, work: () => Promise<T>): Promise<T> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await work();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, `in-process-${Date.now()}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
 }
 
 if (require.main === module) {

@@ -81,7 +81,7 @@ export async function idempotent(
       }
       await tx.query(sql`UPDATE idempotency_keys SET response_status = ${answer.status},
         response_body = ${JSON.stringify(codec ? codec.toStored(answer.status, answer.body) : answer.body)}::jsonb WHERE scope = ${scope} AND key = ${key}`);
-      return { ...answer, replayed: false };
+      return { status: answer.status, body: answer.body, replayed: false };
     });
   } catch (err) {
     if (!(err instanceof Refused)) throw err;
@@ -94,7 +94,7 @@ export async function idempotent(
         INSERT INTO idempotency_keys (scope, key, fingerprint, response_status, response_body, created_at)
         VALUES (${scope}, ${key}, ${fingerprint}, ${answer.status}, ${JSON.stringify(answer.body)}::jsonb, ${clock.now().toISOString()})
         ON CONFLICT (scope, key) DO NOTHING RETURNING key`);
-      return stored.length === 1 ? { ...answer, replayed: false } : replay(tx);
+      return stored.length === 1 ? { status: answer.status, body: answer.body, replayed: false } : replay(tx);
     });
   }
 }

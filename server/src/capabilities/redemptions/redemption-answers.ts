@@ -43,13 +43,9 @@ export function newRedemption(
 }
 
 export function answerOf(row: repo.RedemptionRow, e: Evaluation): { status: number; body: unknown } {
-  return { status: 201, body: toRedemption({ ...row, voucher_code: e.ctx.code, ...NO_REVERSAL }) };
+  // the row and the voucher's code go in side by side: merging them with a spread costs ~25 µs (viewOf in vouchers.service.ts)
+  return { status: 201, body: render(row, e.ctx.code, null) };
 }
-
-const NO_REVERSAL = {
-  value_type: 'fixed' as const, reversal_window_minutes: null, rv_id: null, rv_amount_fen: null, rv_destination: null,
-  rv_reason: null, rv_reversed_by: null, rv_created_at: null,
-};
 
 function reversalOf(r: RedemptionFull): Reversal | null {
   if (!r.rv_id) return null;
@@ -60,12 +56,16 @@ function reversalOf(r: RedemptionFull): Reversal | null {
 }
 
 export function toRedemption(r: RedemptionFull): Redemption {
+  return render(r, r.voucher_code, reversalOf(r));
+}
+
+function render(r: repo.RedemptionRow, voucherCode: string, reversal: Reversal | null): Redemption {
   return {
-    id: r.id, poolId: r.pool_id, issuerId: r.issuer_id, voucherId: r.voucher_id, voucherCode: r.voucher_code,
+    id: r.id, poolId: r.pool_id, issuerId: r.issuer_id, voucherId: r.voucher_id, voucherCode,
     merchantId: r.merchant_id, holderKind: r.holder_kind, holderId: r.holder_id, mode: r.mode, status: r.status,
     orderAmountFen: r.order_amount_fen, discountFen: r.discount_fen, payFen: r.order_amount_fen - r.discount_fen,
     voucherBalanceAfterFen: r.balance_after_fen, orderRef: r.order_ref, contractRef: r.contract_ref, invoiceNo: r.invoice_no,
     deliveryProof: r.delivery_proof, createdAt: r.created_at, postedAt: r.posted_at, decidedAt: r.decided_at,
-    decisionReason: r.decision_reason, reversal: reversalOf(r),
+    decisionReason: r.decision_reason, reversal,
   };
 }

@@ -145,7 +145,7 @@ export class RedemptionBatcher {
       await this.singly(batch);
       return;
     }
-    for (const [m, answer] of result.answers) m.resolve({ ...answer, replayed: false });
+    for (const [m, answer] of result.answers) m.resolve({ status: answer.status, body: answer.body, replayed: false });
     await this.singly(result.singly);
   }
 
@@ -156,7 +156,7 @@ export class RedemptionBatcher {
   /** The batch's one transaction: every member's answer is decided and stored here, or deferred to the single path. */
   private async batchTransaction(tx: Queryable, batch: Member[]): Promise<{ answers: [Member, Answer][]; singly: Member[] }> {
     const now = this.clock.now();
-    const claimed = await claimKeys(tx, batch.map((m) => ({ ...refOf(m), fingerprint: m.fingerprint })), now);
+    const claimed = await claimKeys(tx, batch.map((m) => ({ scope: merchantScope(m.merchantId), key: m.key, fingerprint: m.fingerprint })), now);
     const fresh = batch.filter((m) => claimed.has(keyRefId(refOf(m))));
     const singly = batch.filter((m) => !claimed.has(keyRefId(refOf(m))));
     const answers = new Map<Member, Answer>();
@@ -191,8 +191,10 @@ export class RedemptionBatcher {
     }
     const answered = fresh.filter((m) => answers.has(m));
     const deferred = fresh.filter((m) => !answers.has(m));
-    const stored = await finishKeys(tx, answered.map((m) => ({ ...refOf(m), fingerprint: m.fingerprint, ...(answers.get(m) as Answer) })),
-      deferred.map(refOf));
+    const stored = await finishKeys(tx, answered.map((m) => {
+      const answer = answers.get(m) as Answer;
+      return { scope: merchantScope(m.merchantId), key: m.key, fingerprint: m.fingerprint, status: answer.status, body: answer.body };
+    }), deferred.map(refOf));
     if (stored !== fresh.length) throw new Error(`assertion: stored ${stored} of ${fresh.length} claimed keys`);
     return { answers: answered.map((m) => [m, answers.get(m) as Answer]), singly };
   }
