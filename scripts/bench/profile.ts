@@ -10,6 +10,7 @@ import path from 'node:path';
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
 }
 
 interface CpuProfile {
@@ -33,6 +34,8 @@ export interface ProfileSummary {
   totalMs: number;
   byPackage: { name: string; pct: number }[];
   byFunction: { name: string; pct: number }[];
+  /** inclusive time (the function and everything it called) of our own functions (server/, shared/) */
+  ourFunctionsInclusive: { name: string; pct: number }[];
 }
 
 export function profileSummary(dir: string, top: number): ProfileSummary | null {
@@ -41,15 +44,28 @@ export function profileSummary(dir: string, top: number): ProfileSummary | null 
   const byFn = new Map<string, number>();
   const byPkg = new Map<string, number>();
   let total = 0;
+  const inclusive = new Map<string, number>();
+  const nameOf = (n: ProfileNode): string => {
+    const { functionName, url, lineNumber } = n.callFrame;
+    return `${functionName || '(anonymous)'} ${url ? `${packageOf(url, functionName)}:${lineNumber + 1}` : ''}`.trim();
+  };
   for (const f of files) {
     const p = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as CpuProfile;
     const nodes = new Map(p.nodes.map((n) => [n.id, n]));
+    const parent = new Map<number, number>();
+    for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
     p.samples.forEach((id, i) => {
       const dt = (p.timeDeltas[i] ?? 0) / 1000;
       const n = nodes.get(id);
       if (!n) return;
-      const { functionName, url, lineNumber } = n.callFrame;
-      const fn = `${functionName || '(anonymous)'} ${url ? `${packageOf(url, functionName)}:${lineNumber + 1}` : ''}`.trim();
+      const { functionName, url } = n.callFrame;
+      const fn = nameOf(n);
+      const onStack = new Set<string>();
+      for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+        const frame = nodes.get(at) as ProfileNode;
+        if (/\/(server|shared)\/(dist|src)\//.test(frame.callFrame.url)) onStack.add(nameOf(frame));
+      }
+      for (const name of onStack) inclusive.set(name, (inclusive.get(name) ?? 0) + dt);
       byFn.set(fn, (byFn.get(fn) ?? 0) + dt);
       const pkg = packageOf(url, functionName);
       byPkg.set(pkg, (byPkg.get(pkg) ?? 0) + dt);
@@ -58,7 +74,7 @@ export function profileSummary(dir: string, top: number): ProfileSummary | null 
   }
   const rank = (m: Map<string, number>) => [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, top)
     .map(([name, ms]) => ({ name, pct: Math.round((ms / total) * 1000) / 10 }));
-  return { files: files.length, totalMs: Math.round(total), byPackage: rank(byPkg), byFunction: rank(byFn) };
+  return { files: files.length, totalMs: Math.round(total), byPackage: rank(byPkg), byFunction: rank(byFn), ourFunctionsInclusive: rank(inclusive) };
 }
 
 /**

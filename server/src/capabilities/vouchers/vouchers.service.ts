@@ -224,7 +224,7 @@ export class VouchersService {
     if (roundLeftFen === null) throw new BatchDoesNotFit(pool.id);
     const availableAfterFen = await ledger.reserveAll(tx, pool.id, totalFen, opts.openOnly);
     if (availableAfterFen === null) throw new BatchDoesNotFit(pool.id);
-    return { ...result, availableAfterFen: Math.min(availableAfterFen, roundLeftFen) };
+    return { outcomes: result.outcomes, availableAfterFen: Math.min(availableAfterFen, roundLeftFen) };
   }
 
   /** The limits of a pool in the order issueOne checks them, in batch form; `round` keys the per-holder count (0 without rounds). */
@@ -407,13 +407,13 @@ export class VouchersService {
     const [beforeIssuedAt, beforeId] = q.cursor ? Buffer.from(q.cursor, 'base64url').toString().split('|') : [];
     const paging = beforeIssuedAt && beforeId && /^[0-9a-f-]{36}$/.test(beforeId) && !Number.isNaN(Date.parse(beforeIssuedAt))
       ? { beforeIssuedAt, beforeId } : {};
-    const common = { limit: q.limit, ...paging, ...(q.poolId ? { poolId: q.poolId } : {}), ...(q.status ? { status: q.status } : {}) };
+    const common = { limit: q.limit, ...(q.poolId ? { poolId: q.poolId } : {}), ...(q.status ? { status: q.status } : {}), ...paging };
     const issuerScope = hasRole(actor, ['platform_admin']) ? 'all' as const : orgsWithRole(actor, ISSUER_READ_ROLES);
     let rows: VoucherWithPool[];
-    if (issuerScope === 'all' || issuerScope.length > 0) rows = await repo.list(this.db, { ...common, issuerIds: issuerScope });
+    if (issuerScope === 'all' || issuerScope.length > 0) rows = await repo.list(this.db, { issuerIds: issuerScope, ...common });
     else {
       const holder = holderFor(actor, 'consumer') ?? holderFor(actor, 'enterprise');
-      rows = holder ? await repo.list(this.db, { ...common, holderId: holder.id }) : [];
+      rows = holder ? await repo.list(this.db, { holderId: holder.id, ...common }) : [];
     }
     const last = rows[rows.length - 1];
     return {
