@@ -14,7 +14,7 @@ import { systemClock } from '../../server/src/platform/clock';
 import { sql, type Db } from '../../server/src/platform/db';
 import { reconcile } from '../../server/src/capabilities/ledger';
 import type { Actor } from '../../server/src/capabilities/identity';
-import { createBenchDatabase, cpuPerOp, cpuSnapshot, load1, machine, median, openDb, round, say, waitForQuiet, writeResults, appendSummary, type BenchOptions } from './lib';
+import { createBenchDatabase, cpuPerOp, cpuSnapshot, load1, machine, median, openDb, round, say, waitForQuiet, writeResults, appendSummary, type BenchOptions, type CpuPerOp } from './lib';
 import { profileSummary, profileWhile } from './profile';
 import { inProcessApp, openPool, seedOrganisations, staff, VOUCHER_FEN } from './setup';
 
@@ -33,7 +33,7 @@ interface EngineRun {
   issued: number;
   overSold: boolean;
   /** CPU per successful claim over the storm: this process (the claim service) and PostgreSQL */
-  cpu: { nodeUs: number; postgresUs: number };
+  cpu: CpuPerOp;
 }
 
 /** CALLERS loops, each claiming with fresh holders until told the pool is sold out (or `perCaller` claims). */
@@ -102,14 +102,14 @@ export async function claimEngineBench(o: BenchOptions): Promise<void> {
       };
       runs.push(entry);
       say(`  run ${r}: ${entry.claimsPerS} claims/s (${entry.successes} in ${entry.seconds} s), issued ${entry.issued}/${capacity}, probe ${entry.probe.pass ? 'ok' : 'FAILED'}, `
-        + `CPU per claim: node ${entry.cpu.nodeUs} µs, PostgreSQL ${entry.cpu.postgresUs} µs, load ${loadBefore}→${entry.loadAfter}`);
+        + `CPU per claim: node ${entry.cpu.selfUs} µs, PostgreSQL ${entry.cpu.postgresUs} µs, idle ${entry.cpu.idleUs} µs, load ${loadBefore}→${entry.loadAfter}`);
     }
     const profile = o.cpuProf ? profileSummary(profileDir, 30) : null;
     if (profile) say(`  profile of the storms: ${JSON.stringify(profile)}`);
     const report = await reconcile(db, systemClock, {});
     const summary = {
       claimsPerS: median(runs.map((x) => x.claimsPerS)), target: 40_000,
-      cpuPerClaimUs: { node: median(runs.map((x) => x.cpu.nodeUs)), postgres: median(runs.map((x) => x.cpu.postgresUs)) }, capacity, callers: CALLERS,
+      cpuPerClaimUs: { node: median(runs.map((x) => x.cpu.selfUs)), postgres: median(runs.map((x) => x.cpu.postgresUs)), idle: median(runs.map((x) => x.cpu.idleUs)) }, capacity, callers: CALLERS,
       zeroOversell: runs.every((x) => !x.overSold && x.issued === capacity), probeNeverSoldOutEarly: runs.every((x) => x.probe.pass),
       reconcileClean: report.ok, batching: { defaults: 'on, 500 per batch, 2 in flight', overrides: claimSettingsFromEnv() },
     };
@@ -117,7 +117,7 @@ export async function claimEngineBench(o: BenchOptions): Promise<void> {
     say(`claim-engine: median ${summary.claimsPerS} claims/s (target ≥ 40,000); zero oversell ${summary.zeroOversell}; probe ${summary.probeNeverSoldOutEarly}; reconcile ${report.ok ? 'clean' : 'DIFFERENCES'} → ${file}`);
     if (o.record) {
       appendSummary(`${new Date().toISOString().slice(0, 16)} · claim-engine · scale ${o.scale}, ${o.runs} runs, nproc ${machine().nproc}, load ${runs.map((x) => `${x.loadBefore}→${x.loadAfter}`).join(', ')} · `
-        + `**${summary.claimsPerS.toLocaleString('en')} claims/s** median (target ≥ 40,000) · CPU per claim: node ${summary.cpuPerClaimUs.node} µs, PostgreSQL ${summary.cpuPerClaimUs.postgres} µs · zero oversell: ${summary.zeroOversell} · exact-demand probe never sold out early: ${summary.probeNeverSoldOutEarly} · reconcile clean: ${report.ok}`);
+        + `**${summary.claimsPerS.toLocaleString('en')} claims/s** median (target ≥ 40,000) · CPU per claim: node ${summary.cpuPerClaimUs.node} µs, PostgreSQL ${summary.cpuPerClaimUs.postgres} µs, idle ${summary.cpuPerClaimUs.idle} µs · zero oversell: ${summary.zeroOversell} · exact-demand probe never sold out early: ${summary.probeNeverSoldOutEarly} · reconcile clean: ${report.ok}`);
     }
   } finally {
     await app.close();

@@ -25,7 +25,7 @@ export interface StormResult {
 }
 
 /** Every token claims once, `connections` at a time. */
-export async function storm(base: string, poolId: string, tokens: string[], connections: number, tag: string): Promise<StormResult> {
+export async function storm(base: string, poolId: string, tokens: string[], connections: number, tag: string, serverPid?: number): Promise<StormResult> {
   let next = 0;
   let successes = 0;
   let soldOut = 0;
@@ -61,7 +61,7 @@ export async function storm(base: string, poolId: string, tokens: string[], conn
         }
       },
     }],
-  });
+  }, serverPid);
   const successPhaseS = (lastSuccess - t0) / 1000;
   const soldOutPhaseS = Number.isFinite(firstSoldOut) ? (lastAnswer - firstSoldOut) / 1000 : 0;
   return {

@@ -270,13 +270,17 @@ export interface LoadResult {
   errors: number;
   timeouts: number;
   non2xx: number;
+  /** CPU per request while the load ran, when the server's pid was given */
+  cpu?: CpuPerOp;
 }
 
 type AutocannonOptions = Parameters<typeof autocannon>[0];
 
-/** Runs autocannon and condenses its result. */
-export async function load(options: AutocannonOptions): Promise<LoadResult> {
+/** Runs autocannon and condenses its result; with the server's pid, also the CPU each request cost (cpuPerOp). */
+export async function load(options: AutocannonOptions, serverPid?: number): Promise<LoadResult> {
+  const before = serverPid === undefined ? null : cpuSnapshot(serverPid);
   const result = await autocannon({ timeout: 30, ...options });
+  const after = serverPid === undefined ? null : cpuSnapshot(serverPid);
   const statusCounts: Record<string, number> = {};
   for (const [code, v] of Object.entries(result.statusCodeStats ?? {})) statusCounts[code] = (v as { count: number }).count;
   const requests = Object.values(statusCounts).reduce((s, n) => s + n, 0);
@@ -284,7 +288,24 @@ export async function load(options: AutocannonOptions): Promise<LoadResult> {
   return {
     requests, durationS: round(durationS, 2), rps: round(requests / durationS), p50Ms: result.latency.p50, p99Ms: result.latency.p99,
     statusCounts, errors: result.errors, timeouts: result.timeouts, non2xx: result.non2xx,
+    ...(before && after ? { cpu: cpuPerOp(before, after, requests) } : {}),
   };
+}
+
+/** The median of each CpuPerOp field over runs (those that measured it); undefined when none did. */
+export function medianCpu(cpus: (CpuPerOp | undefined)[]): CpuPerOp | undefined {
+  const xs = cpus.filter((c): c is CpuPerOp => c !== undefined);
+  if (xs.length === 0) return undefined;
+  return {
+    selfUs: median(xs.map((c) => c.selfUs)), serverUs: median(xs.map((c) => c.serverUs)),
+    postgresUs: median(xs.map((c) => c.postgresUs)), idleUs: median(xs.map((c) => c.idleUs)),
+  };
+}
+
+/** "CPU per request: server 560 µs, …" for a run's line. */
+export function cpuLine(cpu: CpuPerOp | undefined, what = 'request'): string {
+  if (!cpu) return '';
+  return `CPU per ${what}: server ${cpu.serverUs} µs, load generator ${cpu.selfUs} µs, PostgreSQL ${cpu.postgresUs} µs, idle ${cpu.idleUs} µs`;
 }
 
 /** The bare express hello's throughput on this machine right now: the ceiling for the HTTP ratios. */
@@ -292,7 +313,7 @@ export async function measureHello(connections: number, durationS: number, worke
   const hello = await startServer({ env: { WORKERS: String(workers) }, script: HELLO_SERVER, readyPath: '/hello' });
   try {
     await load({ url: hello.url + '/hello', connections, duration: 2 }); // warm-up
-    return await load({ url: hello.url + '/hello', connections, duration: durationS });
+    return await load({ url: hello.url + '/hello', connections, duration: durationS }, hello.pid);
   } finally {
     await hello.stop();
   }
@@ -325,46 +346,76 @@ export function say(s: string): void {
 
 // ---- CPU accounting (Linux /proc) ----
 
-/** CPU seconds used so far by this process and by every PostgreSQL process on the machine (its server's backends). */
+/**
+ * CPU seconds used so far: by this process (the load generator, or the claim service
+ * in-process), by the server under test (a process and its children, e.g. cluster workers),
+ * by every PostgreSQL process on the machine, and idle on the whole machine (all cores).
+ */
 export interface CpuSnapshot {
   selfS: number;
-  postgresS: number;
+  serverS: number;
+  /** per PostgreSQL process: a backend that starts or ends during the window must not count its whole life */
+  postgres: Map<string, number>;
+  idleS: number;
 }
 
 const CLOCK_TICKS_PER_S = 100; // USER_HZ on Linux
 
-function postgresCpuS(): number {
-  let ticks = 0;
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      const comm = stat.slice(stat.indexOf('(') + 1, close);
-      if (comm !== 'postgres' && comm !== 'postmaster') continue;
-      const fields = stat.slice(close + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
-    } catch {
-      // the process ended between the listing and the read
-    }
+/** utime + stime of one process in seconds, and its command name; null when it is gone. */
+function processCpu(pid: number | string): { comm: string; s: number } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const close = stat.lastIndexOf(')');
+    const fields = stat.slice(close + 2).split(' ');
+    return { comm: stat.slice(stat.indexOf('(') + 1, close), s: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S };
+  } catch {
+    return null; // it ended between the listing and the read
   }
-  return ticks / CLOCK_TICKS_PER_S;
 }
 
-export function cpuSnapshot(): CpuSnapshot {
+function postgresCpu(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const p = processCpu(pid);
+    if (p && (p.comm === 'postgres' || p.comm === 'postmaster')) out.set(pid, p.s);
+  }
+  return out;
+}
+
+function machineIdleS(): number {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/) ?? [];
+  return (Number(cpu[4] ?? 0) + Number(cpu[5] ?? 0)) / CLOCK_TICKS_PER_S; // idle + iowait
+}
+
+export function cpuSnapshot(serverPid?: number): CpuSnapshot {
   const u = process.cpuUsage();
-  return { selfS: (u.user + u.system) / 1e6, postgresS: postgresCpuS() };
+  const serverS = serverPid === undefined ? 0
+    : [serverPid, ...childPids(serverPid)].reduce((sum, pid) => sum + (processCpu(pid)?.s ?? 0), 0);
+  return { selfS: (u.user + u.system) / 1e6, serverS, postgres: postgresCpu(), idleS: machineIdleS() };
+}
+
+/** CPU per operation between two snapshots, in microseconds (one field per CpuSnapshot field). */
+export interface CpuPerOp {
+  /** this process: the load generator, or the claim service in-process */
+  selfUs: number;
+  serverUs: number;
+  postgresUs: number;
+  /** idle CPU time on the whole machine per operation: what was left unused */
+  idleUs: number;
 }
 
 /**
- * CPU microseconds per operation between two snapshots, for this process (node) and for
- * PostgreSQL. A backend that exits between the snapshots takes its time with it, so the
- * PostgreSQL figure is a lower bound when connections close during the window (the benches
- * keep their pools open).
+ * A PostgreSQL process counts from the first snapshot (or its start) to the second; one that
+ * exits between them takes that part with it, so the PostgreSQL figure is a lower bound
+ * when backends end inside the window (the benches keep their connection pools open).
  */
-export function cpuPerOp(before: CpuSnapshot, after: CpuSnapshot, ops: number): { nodeUs: number; postgresUs: number } {
+export function cpuPerOp(before: CpuSnapshot, after: CpuSnapshot, ops: number): CpuPerOp {
+  const us = (a: number, b: number) => (ops > 0 ? round(((b - a) * 1e6) / ops, 1) : Number.NaN);
+  let postgresS = 0;
+  for (const [pid, s] of after.postgres) postgresS += s - (before.postgres.get(pid) ?? 0);
   return {
-    nodeUs: round(((after.selfS - before.selfS) * 1e6) / ops, 1),
-    postgresUs: round(((after.postgresS - before.postgresS) * 1e6) / ops, 1),
+    selfUs: us(before.selfS, after.selfS), serverUs: us(before.serverS, after.serverS),
+    postgresUs: us(0, postgresS), idleUs: us(before.idleS, after.idleS),
   };
 }

@@ -18,7 +18,7 @@ import { reconcile } from '../../server/src/capabilities/ledger';
 import { findPool } from '../../server/src/capabilities/pools';
 import { QrTokens } from '../../server/src/capabilities/vouchers';
 import {
-  appendSummary, createBenchDatabase, load, load1, machine, measureHello, median, openDb, round, say, SECRETS, serverEnv,
+  appendSummary, cpuLine, createBenchDatabase, load, load1, machine, measureHello, median, medianCpu, openDb, round, say, SECRETS, serverEnv,
   startServer, waitForQuiet, writeResults, type BenchOptions, type LoadResult,
 } from './lib';
 import { profileSummary } from './profile';
@@ -124,7 +124,7 @@ async function oneRun(o: BenchOptions, dbUrl: string, wallets: Wallet[], from: n
           }
         },
       }],
-    });
+    }, server.pid);
     const seconds = (performance.now() - t0) / 1000;
     const db = openDb(dbUrl, 2);
     const storedRows = await db.query<{ order_ref: string }>(sql`
@@ -172,6 +172,7 @@ export async function redeemBench(o: BenchOptions): Promise<void> {
       runs.push(run);
       say(`  run ${r}: ${run.redemptionsPerS} redemptions/s (+${run.replays} replays), ${run.load.rps} req/s (hello ${run.hello.rps} → ${run.ratioRps}), `
         + `p50 ${run.load.p50Ms} ms, p99 ${run.load.p99Ms} ms, other ${JSON.stringify(run.otherCodes)}, stored ${run.storedMatches ? 'matches' : 'MISMATCH'} (${run.answeredNotStored} answered not stored, ${run.storedNotAnswered} cut off at the end), load ${run.loadBefore}→${run.loadAfter}${run.ranOut ? ' — RAN OUT of fresh vouchers (try a larger --scale)' : ''}`);
+      say(`    redeem ${cpuLine(run.load.cpu)}; hello ${cpuLine(run.hello.cpu)}`);
       if (from >= wallets.length) break;
     }
     const report = await reconcile(db, systemClock, {});
@@ -188,12 +189,14 @@ export async function redeemBench(o: BenchOptions): Promise<void> {
       p50Ms: median(counted.map((x) => x.load.p50Ms)), p99Ms: median(counted.map((x) => x.load.p99Ms)),
       storedMatches: runs.every((x) => x.storedMatches), reconcileClean: report.ok, runsLeftOut: leftOut,
     };
-    const file = writeResults('redeem', { options: o, machine: machine(), summary, runs });
+    const cpu = { redeem: medianCpu(counted.map((x) => x.load.cpu)), hello: medianCpu(counted.map((x) => x.hello.cpu)) };
+    const file = writeResults('redeem', { options: o, machine: machine(), summary: { ...summary, cpu }, runs });
     say(`redeem: median ${summary.redemptionsPerS} redemptions/s, ${summary.rps} req/s = ${summary.ratio} × hello (${summary.helloRps}), p50 ${summary.p50Ms} ms, p99 ${summary.p99Ms} ms, reconcile ${report.ok ? 'clean' : 'DIFFERENCES'}${note} → ${file}`);
     if (o.record) {
       appendSummary(`${new Date().toISOString().slice(0, 16)} · redeem · scale ${o.scale} (${voucherCount.toLocaleString('en')} vouchers), ${MERCHANTS} cashiers, ${CONNECTIONS} connections, 5% replays, workers ${o.workers}, ${runs.length} runs × ${RUN_SECONDS} s, `
         + `nproc ${machine().nproc}, load ${runs.map((x) => `${x.loadBefore}→${x.loadAfter}`).join(', ')} · **${summary.redemptionsPerS.toLocaleString('en')} redemptions/s**, `
-        + `${summary.rps.toLocaleString('en')} req/s = **${summary.ratio} × hello** (${summary.helloRps.toLocaleString('en')}), p50 ${summary.p50Ms} ms, p99 ${summary.p99Ms} ms · stored = answered: ${summary.storedMatches} · reconcile clean: ${report.ok}${note}`);
+        + `${summary.rps.toLocaleString('en')} req/s = **${summary.ratio} × hello** (${summary.helloRps.toLocaleString('en')}), p50 ${summary.p50Ms} ms, p99 ${summary.p99Ms} ms · stored = answered: ${summary.storedMatches} · reconcile clean: ${report.ok}${note}`
+        + `${cpu.redeem && cpu.hello ? ` · ${cpuLine(cpu.redeem)}; hello: server ${cpu.hello.serverUs} µs, load generator ${cpu.hello.selfUs} µs` : ''}`);
     }
   } finally {
     await db.close();

@@ -10,7 +10,7 @@ import type { Db } from '../../server/src/platform/db';
 import { createPgliteDb } from '../../server/src/platform/db-pglite';
 import { migrate } from '../../server/src/platform/migrate';
 import {
-  appendSummary, createBenchDatabase, load1, machine, measureHello, median, openDb, round, say, serverEnv, startServer,
+  appendSummary, cpuLine, createBenchDatabase, load1, machine, measureHello, median, medianCpu, openDb, round, say, serverEnv, startServer,
   waitForQuiet, writeResults, type BenchOptions, type LoadResult,
 } from './lib';
 import { checkStorm, storm, type StormChecks, type StormResult } from './claim-storm';
@@ -48,7 +48,7 @@ async function oneRun(o: BenchOptions, r: number, setup: StormSetup, tokens: str
   try {
     const poolId = await openPool(server.url, await staff(server.url), { budgetFen: capacity * VOUCHER_FEN });
     server.startSampling();
-    s = await storm(server.url, poolId, tokens, connections, `r${r}${Date.now().toString(36)}`);
+    s = await storm(server.url, poolId, tokens, connections, `r${r}${Date.now().toString(36)}`, server.pid);
     server.stopSampling();
     await server.stop();
     const { db, close } = await setup.checkDb();
@@ -61,6 +61,7 @@ async function oneRun(o: BenchOptions, r: number, setup: StormSetup, tokens: str
       };
       say(`  run ${r}: ${s.successesPerS} successes/s, ${s.soldOutPerS} sold-out/s, ${s.load.rps} req/s (hello ${hello.rps} → ${run.ratioRps}), `
         + `p50 ${s.load.p50Ms} ms, p99 ${s.load.p99Ms} ms, RSS ${run.rssMaxMiB} MiB, checks ${checks.pass ? 'pass' : 'FAIL ' + JSON.stringify(checks)}, load ${loadBefore}→${run.loadAfter}`);
+      say(`    storm ${cpuLine(s.load.cpu)}; hello ${cpuLine(hello.cpu)}`);
       return run;
     } finally {
       await close();
@@ -79,14 +80,16 @@ function summarise(name: string, o: BenchOptions, runs: StormRun[], capacity: nu
     p50Ms: median(runs.map((x) => x.storm.load.p50Ms)), p99Ms: median(runs.map((x) => x.storm.load.p99Ms)),
     rssMaxMiB: Math.max(...runs.map((x) => x.rssMaxMiB)), checksPass: runs.every((x) => x.checks.pass), ...extra,
   };
-  const file = writeResults(name, { options: o, machine: machine(), summary, runs });
+  const cpu = { storm: medianCpu(runs.map((x) => x.storm.load.cpu)), hello: medianCpu(runs.map((x) => x.hello.cpu)) };
+  const file = writeResults(name, { options: o, machine: machine(), summary: { ...summary, cpu }, runs });
   say(`${name}: median ${summary.successesPerS} successes/s, ${summary.soldOutPerS} sold-out/s, ${summary.rps} req/s = ${summary.ratio} × hello (${summary.helloRps}), `
     + `p50 ${summary.p50Ms} ms, p99 ${summary.p99Ms} ms, RSS ≤ ${summary.rssMaxMiB} MiB, checks ${summary.checksPass ? 'pass' : 'FAIL'} → ${file}`);
   if (o.record) {
     appendSummary(`${new Date().toISOString().slice(0, 16)} · ${name} · scale ${o.scale} (${capacity.toLocaleString('en')} vouchers, ${(capacity * 2).toLocaleString('en')} holders), `
       + `workers ${o.workers}, ${o.runs} runs, nproc ${machine().nproc}, load ${runs.map((x) => `${x.loadBefore}→${x.loadAfter}`).join(', ')} · `
       + `**${summary.successesPerS.toLocaleString('en')} successes/s**, ${summary.soldOutPerS.toLocaleString('en')} sold-out/s, ${summary.rps.toLocaleString('en')} req/s = **${summary.ratio} × hello** (${summary.helloRps.toLocaleString('en')} req/s same run), `
-      + `p50 ${summary.p50Ms} ms, p99 ${summary.p99Ms} ms, server RSS max ${summary.rssMaxMiB} MiB · checks ${summary.checksPass ? 'pass' : 'FAIL'}`,
+      + `p50 ${summary.p50Ms} ms, p99 ${summary.p99Ms} ms, server RSS max ${summary.rssMaxMiB} MiB · checks ${summary.checksPass ? 'pass' : 'FAIL'}`
+      + `${cpu.storm && cpu.hello ? ` · ${cpuLine(cpu.storm)}; hello: server ${cpu.hello.serverUs} µs, load generator ${cpu.hello.selfUs} µs` : ''}`,
     name === 'embedded' ? 'pglite' : 'postgres-server');
   }
   return summary;
