@@ -58,13 +58,18 @@ export async function redemptionFactsMany(q: Queryable, reqs: FactsRequest[]): P
            v.balance_fen, v.held_fen, v.provider_id, v.valid_from, v.valid_until, v.status, p.value_type, p.min_spend_fen,
            p.ratio_bp, p.merchant_scope, p.banned_categories, p.redemption_mode, p.status AS pool_status,
            m.status AS merchant_status, m.categories AS merchant_categories, m.district AS merchant_district,
-           EXISTS (SELECT 1 FROM pool_merchants pm WHERE pm.pool_id = v.pool_id AND pm.merchant_id = x.merchant_id) AS enrolled,
-           (x.step IS NOT NULL AND EXISTS (SELECT 1 FROM redemption_keys rk WHERE rk.voucher_id = v.id AND rk.token_step = x.step)) AS token_used
+           enrolment.found IS NOT NULL AS enrolled, (x.step IS NOT NULL AND token.found IS NOT NULL) AS token_used
     FROM unnest(${p(reqs.map((r) => r.code))}::text[], ${p(reqs.map((r) => r.merchantId))}::uuid[],
                 ${p(reqs.map((r) => r.tokenStep))}::bigint[]) WITH ORDINALITY AS x (code, merchant_id, step, ord)
     JOIN locked v ON v.code = x.code
     JOIN pools p ON p.id = v.pool_id
-    LEFT JOIN organisations m ON m.id = x.merchant_id AND m.type = 'merchant'`);
+    LEFT JOIN organisations m ON m.id = x.merchant_id AND m.type = 'merchant'
+    -- one index probe per row, whatever the statistics say: as EXISTS in the select list the
+    -- planner may hash the whole table instead, and with statistics that lag a growing
+    -- redemption_keys it did, reading every key of every redemption for each batch
+    -- (docs/BENCHMARKS.md, Seventh session)
+    LEFT JOIN LATERAL (SELECT 1 AS found FROM pool_merchants pm WHERE pm.pool_id = v.pool_id AND pm.merchant_id = x.merchant_id LIMIT 1) enrolment ON true
+    LEFT JOIN LATERAL (SELECT 1 AS found FROM redemption_keys rk WHERE rk.voucher_id = v.id AND rk.token_step = x.step LIMIT 1) token ON true`);
   const out: (RedemptionFacts | null)[] = reqs.map(() => null);
   for (const { ord, ...facts } of rows) out[ord - 1] = facts;
   return out;
